@@ -1,0 +1,97 @@
+# vsmmu — build a patched qemu-system-aarch64 with the vsmmu device, test it,
+# and boot a demo guest through it.
+#
+#   make          build build/qemu-build/qemu-system-aarch64
+#   make check    build, then run every test; last line "N passed, N failed"
+#   make run      build, then boot the demo guest; last line "vsmmu demo: …"
+#
+# All set-up (apt packages, QEMU source, guest kernel) happens inside these
+# targets and is skipped when already done.
+
+# The QEMU source: Debian's source package, fetched with apt-get source.
+QEMU_DEB_VERSION := 1:10.2.2+ds-1
+QEMU_UPSTREAM    := $(shell echo '$(QEMU_DEB_VERSION)' | sed -e 's/^[0-9]*://' -e 's/-[^-]*$$//')
+
+TOP        := $(CURDIR)
+BUILD      := $(TOP)/build
+QEMU_SRC   := $(BUILD)/qemu-$(QEMU_UPSTREAM)
+QEMU_BUILD := $(BUILD)/qemu-build
+QEMU_BIN   := $(QEMU_BUILD)/qemu-system-aarch64
+STAMPS     := $(BUILD)/stamps
+
+PATCHES    := $(sort $(wildcard $(TOP)/patches/*.patch))
+
+# Configure trimmed for build speed: one target, the virt board only
+# (its implied PCI devices stay), system libfdt, no docs, no UI.
+QEMU_CONFIGURE := --target-list=aarch64-softmmu \
+	--with-devices-aarch64=minimal \
+	--python=/usr/bin/python3 \
+	--enable-fdt=system \
+	--without-default-features --enable-tcg \
+	--disable-docs --disable-install-blobs --disable-werror
+ifneq ($(shell command -v ccache 2>/dev/null),)
+QEMU_CONFIGURE += --cc="ccache cc" --cxx="ccache c++"
+endif
+
+NINJA_TARGETS := qemu-system-aarch64 vsmmu-qtests
+
+.PHONY: all build check run deps clean distclean FORCE
+all: build
+
+# --- set-up --------------------------------------------------------------
+
+deps: $(STAMPS)/deps
+$(STAMPS)/deps: $(TOP)/scripts/deps.sh
+	@mkdir -p $(STAMPS)
+	$(TOP)/scripts/deps.sh
+	@touch $@
+
+# apt-get source through the private apt configuration; dpkg-source
+# verifies the package and applies Debian's own patches.
+$(STAMPS)/qemu-source: | $(STAMPS)/deps
+	@mkdir -p $(STAMPS)
+	rm -rf $(QEMU_SRC) $(BUILD)/qemu_*
+	cd $(BUILD) && $(TOP)/scripts/apt.sh sid apt-get source -q \
+		--only-source 'qemu=$(QEMU_DEB_VERSION)'
+	test -f $(QEMU_SRC)/VERSION
+	rm -f $(STAMPS)/patched
+	@touch $@
+
+# Our patches applied in order, our directories linked into the tree. When
+# the patch series changes, the previous series is reverted first, so the
+# tree (and the ninja build) is updated in place.
+$(STAMPS)/patched: $(STAMPS)/qemu-source $(PATCHES) $(TOP)/scripts/link-tree.sh
+	$(TOP)/scripts/apply-patches.sh $(QEMU_SRC) $(BUILD)/applied-patches $(PATCHES)
+	$(TOP)/scripts/link-tree.sh $(TOP) $(QEMU_SRC)
+	@touch $@
+
+# Reconfigure from scratch only when the configure options change; patches
+# that touch meson files make ninja regenerate by itself.
+$(STAMPS)/configure-opts: FORCE
+	@mkdir -p $(STAMPS)
+	@echo '$(QEMU_CONFIGURE)' | cmp -s - $@ || echo '$(QEMU_CONFIGURE)' > $@
+
+$(QEMU_BUILD)/build.ninja: $(STAMPS)/configure-opts | $(STAMPS)/patched
+	rm -rf $(QEMU_BUILD) && mkdir -p $(QEMU_BUILD)
+	cd $(QEMU_BUILD) && $(QEMU_SRC)/configure $(QEMU_CONFIGURE)
+
+# --- build ---------------------------------------------------------------
+
+# New headers under include/ need linking; ninja handles everything else.
+build: $(STAMPS)/patched $(QEMU_BUILD)/build.ninja
+	@$(TOP)/scripts/link-tree.sh $(TOP) $(QEMU_SRC)
+	ninja -C $(QEMU_BUILD) $(NINJA_TARGETS)
+
+# --- main jobs -----------------------------------------------------------
+
+check: build
+	$(TOP)/scripts/run-tests.sh $(QEMU_BUILD)
+
+run: build
+	$(TOP)/demo/run.sh --qemu $(QEMU_BIN) --label demo
+
+clean:
+	rm -rf $(QEMU_BUILD)
+
+distclean:
+	rm -rf $(BUILD)

@@ -1,0 +1,165 @@
+/*
+ * vsmmu: the QOM device — properties, realize, reset, migration
+ *
+ * The device is a per-root-bus SMMUv3 built on smmu-common (TYPE_ARM_SMMU),
+ * which owns the primary-bus link, the per-device IOMMU regions and the
+ * page-table walker. This file only ties the pieces together; the register
+ * model, command engine, table decoding and backends are in their own files.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/log.h"
+#include "qemu/module.h"
+#include "hw/qdev-properties.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/sysbus.h"
+#include "migration/vmstate.h"
+#include "vsmmu-internal.h"
+#include "trace.h"
+
+static bool vsmmu_check_properties(VsmmuState *s, Error **errp)
+{
+    static const uint8_t oas_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
+    bool oas_ok = false;
+
+    for (int i = 0; i < ARRAY_SIZE(oas_bits); i++) {
+        oas_ok |= s->oas == oas_bits[i];
+    }
+    if (!oas_ok) {
+        error_setg(errp, "vsmmu: oas=%u is not an SMMUv3 output address size",
+                   s->oas);
+        error_append_hint(errp, "Valid values: 32, 36, 40, 42, 44, 48, 52\n");
+        return false;
+    }
+    if (s->sidsize < 1 || s->sidsize > 32) {
+        error_setg(errp, "vsmmu: sidsize=%u out of range [1, 32]", s->sidsize);
+        return false;
+    }
+    if (s->ssidsize > 20) {
+        error_setg(errp, "vsmmu: ssidsize=%u out of range [0, 20]",
+                   s->ssidsize);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * A root bus carries at most one IOMMU: refuse to stack a vsmmu over
+ * another IOMMU (vsmmu, arm-smmuv3 or any other) on the same bus.
+ */
+static bool vsmmu_check_bus(VsmmuState *s, Error **errp)
+{
+    PCIBus *bus = s->smmu.primary_bus;
+
+    if (!bus) {
+        error_setg(errp, "vsmmu: property 'primary-bus' is required");
+        error_append_hint(errp, "e.g. -device vsmmu,primary-bus=pcie.0\n");
+        return false;
+    }
+    if (bus->iommu_ops) {
+        Object *owner = bus->iommu_opaque;
+        const char *what = owner && object_dynamic_cast(owner, TYPE_DEVICE) ?
+                           object_get_typename(owner) : "IOMMU";
+
+        error_setg(errp, "vsmmu: PCI bus '%s' already has an IOMMU (%s); "
+                   "only one IOMMU per root bus is supported",
+                   bus->qbus.name, what);
+        return false;
+    }
+    return true;
+}
+
+static void vsmmu_realize(DeviceState *dev, Error **errp)
+{
+    ERRP_GUARD();
+    VsmmuState *s = VSMMU(dev);
+    VsmmuClass *c = VSMMU_GET_CLASS(s);
+    SysBusDevice *sbd = SYS_BUS_DEVICE(dev);
+
+    if (!vsmmu_check_properties(s, errp) || !vsmmu_check_bus(s, errp)) {
+        return;
+    }
+
+    /* A vsmmu translates only for its own root bus, never its parents' */
+    s->smmu.smmu_per_bus = true;
+    s->smmu.mrtypename = TYPE_VSMMU_IOMMU_MEMORY_REGION;
+    c->parent_realize(dev, errp);
+    if (*errp) {
+        return;
+    }
+
+    vsmmu_regs_init_idr(s);
+    memory_region_init_io(&s->smmu.iomem, OBJECT(s), &vsmmu_mmio_ops, s,
+                          TYPE_VSMMU, VSMMU_MMIO_SIZE);
+    sysbus_init_mmio(sbd, &s->smmu.iomem);
+    for (int i = 0; i < VSMMU_NUM_IRQS; i++) {
+        sysbus_init_irq(sbd, &s->irq[i]);
+    }
+    trace_vsmmu_realize(s->smmu.primary_bus->qbus.name, s->oas, s->sidsize,
+                        s->ssidsize);
+}
+
+static void vsmmu_reset_exit(Object *obj, ResetType type)
+{
+    VsmmuState *s = VSMMU(obj);
+    VsmmuClass *c = VSMMU_GET_CLASS(s);
+
+    if (c->parent_phases.exit) {
+        c->parent_phases.exit(obj, type);
+    }
+    vsmmu_regs_reset(s);
+}
+
+static const VMStateDescription vmstate_vsmmu = {
+    .name = TYPE_VSMMU,
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(cr0, VsmmuState),
+        VMSTATE_UINT32(gbpa, VsmmuState),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const Property vsmmu_properties[] = {
+    DEFINE_PROP_UINT8("oas", VsmmuState, oas, 44),
+    DEFINE_PROP_UINT8("sidsize", VsmmuState, sidsize, 16),
+    DEFINE_PROP_UINT8("ssidsize", VsmmuState, ssidsize, 16),
+    DEFINE_PROP_BOOL("ril", VsmmuState, ril, true),
+    DEFINE_PROP_BOOL("ats", VsmmuState, ats, false),
+};
+
+static void vsmmu_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
+    VsmmuClass *c = VSMMU_CLASS(klass);
+
+    dc->desc = "Virtual Arm SMMUv3 (stage 1), emulated or iommufd-accelerated";
+    dc->vmsd = &vmstate_vsmmu;
+    dc->hotpluggable = false;
+    dc->user_creatable = true;
+    device_class_set_props(dc, vsmmu_properties);
+    device_class_set_parent_realize(dc, vsmmu_realize, &c->parent_realize);
+    resettable_class_set_parent_phases(rc, NULL, NULL, vsmmu_reset_exit,
+                                       &c->parent_phases);
+}
+
+static const TypeInfo vsmmu_types[] = {
+    {
+        .name          = TYPE_VSMMU,
+        .parent        = TYPE_ARM_SMMU,
+        .instance_size = sizeof(VsmmuState),
+        .class_size    = sizeof(VsmmuClass),
+        .class_init    = vsmmu_class_init,
+    }, {
+        .name          = TYPE_VSMMU_IOMMU_MEMORY_REGION,
+        .parent        = TYPE_IOMMU_MEMORY_REGION,
+        .class_init    = vsmmu_iommu_memory_region_class_init,
+    },
+};
+
+DEFINE_TYPES(vsmmu_types)

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Link the project's directories into the QEMU tree, so that editing one of
+# our files rebuilds only that file (no copies):
+#   hw/arm/vsmmu        -> hw/arm/vsmmu      (the device)
+#   hw/vfio/vsmmu       -> hw/vfio           (our iommufd nesting helpers)
+#   tests/qtest/vsmmu   -> tests/qtest       (our qtests)
+#   include/...         -> include/...       (each header, same path)
+set -eu
+top=$1; src=$2
+
+link() {
+    [ "$(readlink "$2" 2>/dev/null)" = "$1" ] || ln -sfn "$1" "$2"
+}
+link "$top/hw/arm/vsmmu" "$src/hw/arm/vsmmu"
+link "$top/hw/vfio" "$src/hw/vfio/vsmmu"
+link "$top/tests/qtest" "$src/tests/qtest/vsmmu"
+(cd "$top" && find include -type f) | while read -r h; do
+    mkdir -p "$src/$(dirname "$h")"
+    link "$top/$h" "$src/$h"
+done

@@ -1,0 +1,47 @@
+#!/bin/sh
+# Run every test of the project and print one summary line:
+#   N passed, N failed[, N skipped]
+# Exit status 1 if anything failed.
+#
+#   run-tests.sh QEMU_BUILD_DIR
+#
+# Test programs speak TAP (GLib's --tap): "ok", "not ok", "# SKIP reason".
+# A program that dies without reporting a failure counts as one failure.
+set -u
+build=$(cd "$1" && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
+log=$build/vsmmu-tests.log
+: > "$log"
+
+pass=0 fail=0 skip=0
+
+run_tap() {   # name, command...
+    name=$1; shift
+    out=$("$@" 2>>"$log"); rc=$?
+    printf '%s\n' "$out" >> "$log"
+    p=$(printf '%s\n' "$out" | grep -c -E '^ok [0-9]+' )
+    s=$(printf '%s\n' "$out" | grep -c -E '^ok [0-9]+.*# SKIP')
+    f=$(printf '%s\n' "$out" | grep -c -E '^not ok [0-9]+')
+    p=$((p - s))
+    printf '%s\n' "$out" | grep -E '^(not ok|ok [0-9]+.*# SKIP)' | sed "s|^|  $name: |"
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "  $name: exited with status $rc without reporting a failure"
+        f=1
+    fi
+    echo "$name: $p passed, $f failed, $s skipped"
+    pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+}
+
+export QTEST_QEMU_BINARY="$build/qemu-system-aarch64"
+for t in "$build"/tests/qtest/vsmmu/*-test; do
+    [ -x "$t" ] || continue
+    run_tap "qtest/$(basename "$t")" "$t" --tap -k
+done
+
+echo "(full output in $log)"
+if [ "$skip" -gt 0 ]; then
+    echo "$pass passed, $fail failed, $skip skipped"
+else
+    echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
