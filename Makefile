@@ -31,6 +31,9 @@ QEMU_CONFIGURE := --target-list=aarch64-softmmu \
 	--disable-docs --disable-install-blobs --disable-werror
 ifneq ($(shell command -v ccache 2>/dev/null),)
 QEMU_CONFIGURE += --cc="ccache cc" --cxx="ccache c++"
+# Paths relative to the clone, so a fresh clone elsewhere hits the cache
+export CCACHE_BASEDIR := $(TOP)
+export CCACHE_NOHASHDIR := true
 endif
 
 NINJA_TARGETS := qemu-system-aarch64 vsmmu-qtests

@@ -1,0 +1,142 @@
+#!/bin/bash
+# Boot the demo guest under QEMU TCG and check that both disks read back the
+# expected data through the (optional) IOMMU.
+#
+#   demo/run.sh --qemu PATH [--iommu-device 'DEVICE-ARGS' | --no-iommu]
+#               [--append 'extra kernel args'] [--label NAME]
+#               [--extra-qemu 'args'] [--expect-smmu] [--timeout SECONDS]
+#               [--verbose]
+#
+# --iommu-device  -device argument for the IOMMU, placed before the PCI
+#                 devices (default: vsmmu,primary-bus=pcie.0)
+# --no-iommu      no IOMMU device at all
+# --append        extra kernel command-line arguments
+# --label         name of the run; the console goes to build/guest/LABEL.log
+# --extra-qemu    extra QEMU arguments (split on whitespace)
+# --expect-smmu   FAIL unless the guest's arm-smmu-v3 driver probed an SMMU
+#                 and at least one IOMMU group exists
+# --timeout       kill QEMU after this many seconds (default 120)
+# --verbose       also show the guest console while it runs
+#
+# The last line is "vsmmu demo: PASS <facts>" (exit 0) or
+# "vsmmu demo: FAIL <reason>" (exit 1).
+# shellcheck disable=SC2054  # commas in arrays are QEMU option syntax
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$top/build/guest
+
+fail() { echo "vsmmu demo: FAIL $*"; exit 1; }
+usage() { sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//' >&2; fail "usage: $*"; }
+
+qemu="" iommu="vsmmu,primary-bus=pcie.0" append="" label="" extra=""
+expect_smmu=0 tmo=120 verbose=0
+while [ $# -gt 0 ]; do
+    case $1 in
+    --qemu)         [ $# -ge 2 ] || usage "$1 needs an argument"; qemu=$2; shift ;;
+    --iommu-device) [ $# -ge 2 ] || usage "$1 needs an argument"; iommu=$2; shift ;;
+    --no-iommu)     iommu="" ;;
+    --append)       [ $# -ge 2 ] || usage "$1 needs an argument"; append=$2; shift ;;
+    --label)        [ $# -ge 2 ] || usage "$1 needs an argument"; label=$2; shift ;;
+    --extra-qemu)   [ $# -ge 2 ] || usage "$1 needs an argument"; extra=$2; shift ;;
+    --timeout)      [ $# -ge 2 ] || usage "$1 needs an argument"; tmo=$2; shift ;;
+    --expect-smmu)  expect_smmu=1 ;;
+    --verbose|-v)   verbose=1 ;;
+    -h|--help)      sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *)              usage "unknown option '$1'" ;;
+    esac
+    shift
+done
+[ -n "$qemu" ] || usage "--qemu PATH is required"
+[ -x "$qemu" ] || fail "qemu binary '$qemu' not found or not executable"
+# Default label: the IOMMU device's driver name, or "no-iommu".
+[ -n "$label" ] || label=${iommu%%,*}
+[ -n "$label" ] || label=no-iommu
+case $label in */*|.*|"") fail "bad label '$label'" ;; esac
+
+"$top/demo/prepare.sh" >&2 || fail "demo/prepare.sh failed"
+
+log=$out/$label.log
+# The IOMMU must be created before the PCI devices it translates for.
+args=(-M virt,gic-version=3 -cpu max -m 1G -smp 2 -nographic -nic none -no-reboot
+      -kernel "$out/vmlinuz" -initrd "$out/initramfs.cpio.gz"
+      -append "console=ttyAMA0 panic=-1${append:+ $append}")
+[ -n "$iommu" ] && args+=(-device "$iommu")
+# snapshot=on: the guest can never modify the reference images, and several
+# runs may share them concurrently (read-only image locks).
+args+=(-drive "if=none,id=dvirtio,file=$out/disk-virtio.img,format=raw,snapshot=on"
+       -device virtio-blk-pci,drive=dvirtio,iommu_platform=on,disable-legacy=on
+       -drive "if=none,id=dnvme,file=$out/disk-nvme.img,format=raw,snapshot=on"
+       -device nvme,serial=demo,drive=dnvme)
+# shellcheck disable=SC2206
+[ -n "$extra" ] && args+=($extra)
+
+# Echo the command line, quoting the arguments that contain spaces.
+{ printf 'run: %s' "$qemu"
+  for a in "${args[@]}"; do
+      case $a in *' '*) printf " '%s'" "$a" ;; *) printf ' %s' "$a" ;; esac
+  done; echo; } >&2
+t0=$(date +%s%N)
+if [ $verbose = 1 ]; then
+    timeout -k 5 "$tmo" "$qemu" "${args[@]}" </dev/null 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+else
+    timeout -k 5 "$tmo" "$qemu" "${args[@]}" </dev/null >"$log" 2>&1
+    rc=$?
+fi
+t1=$(date +%s%N)
+secs=$(( (t1 - t0) / 1000000000 )).$(( (t1 - t0) / 100000000 % 10 ))
+
+# Guest lines, without the serial console's carriage returns.
+demo=$(tr -d '\r' <"$log" | sed -n 's/^.*DEMO: //p')
+field() { sed -n "s/^$1 //p" <<<"$demo" | head -n 1; }
+
+echo "== $label: qemu exit $rc after ${secs}s, console in ${log#"$top"/}"
+grep '^error ' <<<"$demo" | sed 's/^/  guest /'
+grep '^dmesg: ' <<<"$demo" | sed "s/^dmesg: /  dmesg: /"
+grep -E '^(iommu_group |pci )' <<<"$demo" | sed 's/^/  /'
+
+problems=()
+case $rc in
+0) ;;
+124|137) problems+=("timed out after ${tmo}s") ;;
+*) problems+=("qemu exited $rc: $(grep -m1 -i 'qemu-system\|error' "$log" | tr -d '\r')") ;;
+esac
+done=0; grep -qx 'done' <<<"$demo" && done=1
+if [ $done = 0 ]; then
+    panic=$(tr -d '\r' <"$log" | grep -m1 -o 'Kernel panic.*')
+    problems+=("guest did not reach 'DEMO: done'${panic:+ ($panic)}")
+fi
+nerr=$(grep -c '^error ' <<<"$demo")
+[ "$nerr" = 0 ] || problems+=("$nerr guest error(s): $(grep -m1 '^error ' <<<"$demo" | cut -c7-)")
+
+verified=()
+for d in virtio nvme; do
+    want=$(cut -d' ' -f1 "$out/disk-$d.sha256")
+    got=$(field "sha256 $d")
+    if [ "$got" = "$want" ]; then
+        verified+=("$d")
+        echo "  $d disk: sha256 ok ($want)"
+    else
+        echo "  $d disk: sha256 ${got:-missing}, expected $want"
+        # A missing hash is already explained when the guest did not finish.
+        [ -z "$got" ] && [ $done = 0 ] || problems+=("$d disk hash ${got:+mismatch}${got:-missing}")
+    fi
+done
+
+groups=$(field iommu_groups); groups=${groups:-0}
+smmu=no
+grep -Eq '^dmesg: .*arm-smmu-v3 .*((ias|oas) [0-9]+-bit|features 0x)' <<<"$demo" && smmu=yes
+echo "  iommu groups: $groups, arm-smmu-v3 probed: $smmu, guest uptime: $(field uptime | cut -d' ' -f1 | grep . || echo -)s"
+if [ $expect_smmu = 1 ]; then
+    [ $smmu = yes ] || problems+=("no arm-smmu-v3 probe in guest dmesg")
+    [ "$groups" -gt 0 ] 2>/dev/null || problems+=("no iommu groups")
+fi
+
+if [ ${#problems[@]} -gt 0 ]; then
+    [ $verbose = 1 ] || { echo "-- last console lines:"; tr -d '\r' <"$log" | tail -n 15; }
+    reason=$(printf '; %s' "${problems[@]}")
+    fail "$label: ${reason#; }"
+fi
+disks=$(IFS=,; echo "${verified[*]}")
+echo "vsmmu demo: PASS label=$label boot=${secs}s disks=$disks iommu_groups=$groups smmu=$smmu"
