@@ -9,6 +9,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "hw/irq.h"
 #include "vsmmu-internal.h"
 #include "trace.h"
 
@@ -64,7 +65,95 @@ void vsmmu_regs_init_idr(VsmmuState *s)
 void vsmmu_regs_reset(VsmmuState *s)
 {
     s->cr0 = 0;
+    s->cr1 = 0;
+    s->cr2 = 0;
     s->gbpa = VSMMU_GBPA_RESET;
+    s->irq_ctrl = 0;
+    s->gerror = 0;
+    s->gerrorn = 0;
+    s->gerror_irq_cfg0 = 0;
+    s->gerror_irq_cfg1 = 0;
+    s->gerror_irq_cfg2 = 0;
+    s->strtab_base = 0;
+    s->strtab_base_cfg = 0;
+    s->eventq_irq_cfg0 = 0;
+    s->eventq_irq_cfg1 = 0;
+    s->eventq_irq_cfg2 = 0;
+    s->cmdq = (VsmmuQueue) {
+        .entry_size = VSMMU_CMD_SIZE,
+        .max_log2size = FIELD_EX32(s->idr[1], IDR1, CMDQS),
+    };
+    s->eventq = (VsmmuQueue) {
+        .entry_size = VSMMU_EVT_SIZE,
+        .max_log2size = FIELD_EX32(s->idr[1], IDR1, EVENTQS),
+    };
+}
+
+/* Send an MSI described by an *_IRQ_CFG0/1 pair; false if none is set */
+static bool vsmmu_msi(VsmmuState *s, uint64_t cfg0, uint32_t data)
+{
+    hwaddr addr = FIELD_EX64(cfg0, IRQ_CFG0, ADDR) << R_IRQ_CFG0_ADDR_SHIFT;
+    uint32_t le = cpu_to_le32(data);
+
+    if (!addr) {
+        return false;
+    }
+    if (address_space_write(&address_space_memory, addr, MEMTXATTRS_UNSPECIFIED,
+                            &le, sizeof(le)) != MEMTX_OK) {
+        qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: MSI write to 0x%" HWADDR_PRIx
+                      " failed\n", addr);
+    }
+    return true;
+}
+
+void vsmmu_irq_raise(VsmmuState *s, int irq)
+{
+    switch (irq) {
+    case VSMMU_IRQ_EVTQ:
+        if (!FIELD_EX32(s->irq_ctrl, IRQ_CTRL, EVENTQ_IRQEN)) {
+            return;
+        }
+        if (vsmmu_msi(s, s->eventq_irq_cfg0, s->eventq_irq_cfg1)) {
+            return;
+        }
+        break;
+    case VSMMU_IRQ_GERROR:
+        if (!FIELD_EX32(s->irq_ctrl, IRQ_CTRL, GERROR_IRQEN)) {
+            return;
+        }
+        if (vsmmu_msi(s, s->gerror_irq_cfg0, s->gerror_irq_cfg1)) {
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    trace_vsmmu_irq(irq);
+    qemu_irq_pulse(s->irq[irq]);
+}
+
+/* Raise global errors: a bit is active while GERROR and GERRORN differ */
+void vsmmu_gerror_raise(VsmmuState *s, uint32_t bits)
+{
+    uint32_t fresh = bits & ~(s->gerror ^ s->gerrorn);
+
+    if (!fresh) {
+        return;
+    }
+    s->gerror ^= fresh;
+    trace_vsmmu_gerror(s->gerror, s->gerrorn);
+    vsmmu_irq_raise(s, VSMMU_IRQ_GERROR);
+}
+
+/* Something the cached configurations depend on changed */
+static void vsmmu_config_changed(VsmmuState *s)
+{
+    s->backend->config_reset(s);
+}
+
+static void vsmmu_run_cmdq(VsmmuState *s)
+{
+    vsmmu_cmdq_run(s, &vsmmu_main_cmdq_ops, &s->cmdq);
 }
 
 /*
@@ -81,10 +170,55 @@ static uint32_t vsmmu_idreg(hwaddr offset)
     return idx < ARRAY_SIZE(ids) ? ids[idx] : 0;
 }
 
-static MemTxResult vsmmu_read(void *opaque, hwaddr offset, uint64_t *data,
-                              unsigned size, MemTxAttrs attrs)
+/* The 64-bit registers, addressable as a whole or as two 32-bit halves */
+static uint64_t *vsmmu_reg64(VsmmuState *s, hwaddr offset)
 {
-    VsmmuState *s = opaque;
+    switch (offset & ~7ULL) {
+    case A_GERROR_IRQ_CFG0: return &s->gerror_irq_cfg0;
+    case A_STRTAB_BASE:     return &s->strtab_base;
+    case A_CMDQ_BASE:       return &s->cmdq.base;
+    case A_EVENTQ_BASE:     return &s->eventq.base;
+    case A_EVENTQ_IRQ_CFG0: return &s->eventq_irq_cfg0;
+    default:                return NULL;
+    }
+}
+
+/* Writable bits of the 64-bit registers */
+static uint64_t vsmmu_reg64_mask(hwaddr offset)
+{
+    switch (offset & ~7ULL) {
+    case A_STRTAB_BASE:
+        return R_STRTAB_BASE_ADDR_MASK | R_STRTAB_BASE_RA_MASK;
+    case A_CMDQ_BASE:
+    case A_EVENTQ_BASE:
+        return R_QUEUE_BASE_ADDR_MASK | R_QUEUE_BASE_RA_MASK |
+               R_QUEUE_BASE_LOG2SIZE_MASK;
+    default:
+        return R_IRQ_CFG0_ADDR_MASK;
+    }
+}
+
+static MemTxResult vsmmu_read_locked(VsmmuState *s, hwaddr offset,
+                                     uint64_t *data, unsigned size)
+{
+    uint64_t *r64;
+
+    /* Page 1 holds aliases of the event queue pointers only */
+    if (offset >= VSMMU_PAGE_SIZE) {
+        if (offset == VSMMU_PAGE1_EVENTQ_PROD ||
+            offset == VSMMU_PAGE1_EVENTQ_CONS) {
+            offset -= VSMMU_PAGE_SIZE;
+        } else {
+            *data = 0;
+            goto out;
+        }
+    }
+
+    r64 = vsmmu_reg64(s, offset);
+    if (r64) {
+        *data = size == 8 ? *r64 : extract64(*r64, (offset & 4) * 8, 32);
+        goto out;
+    }
 
     switch (offset) {
     case A_IDR0 ... A_IDR5:
@@ -100,50 +234,248 @@ static MemTxResult vsmmu_read(void *opaque, hwaddr offset, uint64_t *data,
     case A_CR0ACK:
         *data = s->cr0;
         break;
+    case A_CR1:
+        *data = s->cr1;
+        break;
+    case A_CR2:
+        *data = s->cr2;
+        break;
     case A_GBPA:
         *data = s->gbpa;
+        break;
+    case A_IRQ_CTRL:
+    case A_IRQ_CTRLACK:
+        *data = s->irq_ctrl;
+        break;
+    case A_GERROR:
+        *data = s->gerror;
+        break;
+    case A_GERRORN:
+        *data = s->gerrorn;
+        break;
+    case A_GERROR_IRQ_CFG1:
+        *data = s->gerror_irq_cfg1;
+        break;
+    case A_GERROR_IRQ_CFG2:
+        *data = s->gerror_irq_cfg2;
+        break;
+    case A_STRTAB_BASE_CFG:
+        *data = s->strtab_base_cfg;
+        break;
+    case A_CMDQ_PROD:
+        *data = s->cmdq.prod;
+        break;
+    case A_CMDQ_CONS:
+        *data = s->cmdq.cons;
+        break;
+    case A_EVENTQ_PROD:
+        *data = s->eventq.prod;
+        break;
+    case A_EVENTQ_CONS:
+        *data = s->eventq.cons;
+        break;
+    case A_EVENTQ_IRQ_CFG1:
+        *data = s->eventq_irq_cfg1;
+        break;
+    case A_EVENTQ_IRQ_CFG2:
+        *data = s->eventq_irq_cfg2;
         break;
     case VSMMU_IDREGS_BASE ... VSMMU_IDREGS_END - 1:
         *data = vsmmu_idreg(offset);
         break;
     default:
-        qemu_log_mask(LOG_UNIMP, "%s: unimplemented register 0x%" HWADDR_PRIx
-                      " (RAZ)\n", __func__, offset);
+        /* STATUSR, AGBPA, PRIQ (not implemented), reserved: RAZ */
         *data = 0;
         break;
     }
+out:
     trace_vsmmu_reg_read(offset, size, *data);
     return MEMTX_OK;
+}
+
+static void vsmmu_write_cr0(VsmmuState *s, uint32_t val)
+{
+    uint32_t old = s->cr0;
+
+    /* No PRI queue, no ATS checks: those bits are RES0 here */
+    s->cr0 = val & (R_CR0_SMMUEN_MASK | R_CR0_EVENTQEN_MASK |
+                    R_CR0_CMDQEN_MASK);
+    trace_vsmmu_cr0(old, s->cr0);
+    if ((old ^ s->cr0) & R_CR0_SMMUEN_MASK) {
+        vsmmu_config_changed(s);
+    }
+    if (!(old & R_CR0_CMDQEN_MASK) && (s->cr0 & R_CR0_CMDQEN_MASK)) {
+        vsmmu_run_cmdq(s);
+    }
+}
+
+/* Queue index registers keep index + wrap (+ the flag at bit 31) */
+static uint32_t vsmmu_queue_ptr(const VsmmuQueue *q, uint32_t val,
+                                uint32_t flags)
+{
+    return (val & flags) | vsmmu_queue_wrap_idx(q, val);
+}
+
+static MemTxResult vsmmu_write_locked(VsmmuState *s, hwaddr offset,
+                                      uint64_t data, unsigned size)
+{
+    uint64_t *r64;
+
+    trace_vsmmu_reg_write(offset, size, data);
+    if (offset >= VSMMU_PAGE_SIZE) {
+        if (offset == VSMMU_PAGE1_EVENTQ_PROD ||
+            offset == VSMMU_PAGE1_EVENTQ_CONS) {
+            offset -= VSMMU_PAGE_SIZE;
+        } else {
+            return MEMTX_OK;
+        }
+    }
+
+    r64 = vsmmu_reg64(s, offset);
+    if (r64) {
+        uint64_t mask = vsmmu_reg64_mask(offset);
+
+        if ((r64 == &s->cmdq.base && FIELD_EX32(s->cr0, CR0, CMDQEN)) ||
+            (r64 == &s->eventq.base && FIELD_EX32(s->cr0, CR0, EVENTQEN)) ||
+            (r64 == &s->strtab_base && vsmmu_enabled(s))) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: write to 0x%" HWADDR_PRIx
+                          " while in use ignored\n", offset);
+            return MEMTX_OK;
+        }
+        if (size == 8) {
+            *r64 = data & mask;
+        } else {
+            unsigned shift = (offset & 4) * 8;
+
+            *r64 = deposit64(*r64, shift, 32, data) & mask;
+        }
+        if (r64 == &s->strtab_base) {
+            vsmmu_config_changed(s);
+        }
+        return MEMTX_OK;
+    }
+
+    switch (offset) {
+    case A_CR0:
+        vsmmu_write_cr0(s, data);
+        break;
+    case A_CR1:
+        s->cr1 = data & 0xfff;
+        break;
+    case A_CR2:
+        s->cr2 = data & 0x7;
+        break;
+    case A_GBPA:
+        /* New attributes take effect only with UPDATE set (§6.3.14) */
+        if (data & R_GBPA_UPDATE_MASK) {
+            s->gbpa = data & ~R_GBPA_UPDATE_MASK;
+            vsmmu_config_changed(s);
+        }
+        break;
+    case A_IRQ_CTRL:
+        s->irq_ctrl = data & (R_IRQ_CTRL_GERROR_IRQEN_MASK |
+                              R_IRQ_CTRL_EVENTQ_IRQEN_MASK);
+        break;
+    case A_GERRORN: {
+        bool cmdq_was_stopped = FIELD_EX32(s->gerror ^ s->gerrorn,
+                                           GERROR, CMDQ_ERR);
+
+        s->gerrorn = data & 0x1fd;
+        trace_vsmmu_gerror(s->gerror, s->gerrorn);
+        if (cmdq_was_stopped &&
+            !FIELD_EX32(s->gerror ^ s->gerrorn, GERROR, CMDQ_ERR)) {
+            vsmmu_run_cmdq(s);  /* resume from CONS (§7.1) */
+        }
+        break;
+    }
+    case A_GERROR_IRQ_CFG1:
+        s->gerror_irq_cfg1 = data;
+        break;
+    case A_GERROR_IRQ_CFG2:
+        s->gerror_irq_cfg2 = data & 0x3f;
+        break;
+    case A_STRTAB_BASE_CFG:
+        if (vsmmu_enabled(s)) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: STRTAB_BASE_CFG written "
+                          "while SMMUEN=1 ignored\n");
+            break;
+        }
+        s->strtab_base_cfg = data & (R_STRTAB_BASE_CFG_LOG2SIZE_MASK |
+                                     R_STRTAB_BASE_CFG_SPLIT_MASK |
+                                     R_STRTAB_BASE_CFG_FMT_MASK);
+        vsmmu_config_changed(s);
+        break;
+    case A_CMDQ_PROD:
+        s->cmdq.prod = vsmmu_queue_ptr(&s->cmdq, data, 0);
+        vsmmu_run_cmdq(s);
+        break;
+    case A_CMDQ_CONS:
+        if (FIELD_EX32(s->cr0, CR0, CMDQEN)) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: CMDQ_CONS written while "
+                          "CMDQEN=1 ignored\n");
+            break;
+        }
+        s->cmdq.cons = vsmmu_queue_ptr(&s->cmdq, data, R_CMDQ_CONS_ERR_MASK);
+        break;
+    case A_EVENTQ_PROD:
+        if (FIELD_EX32(s->cr0, CR0, EVENTQEN)) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: EVENTQ_PROD written while "
+                          "EVENTQEN=1 ignored\n");
+            break;
+        }
+        s->eventq.prod = vsmmu_queue_ptr(&s->eventq, data,
+                                         R_QUEUE_INDEX_OVFLG_MASK);
+        break;
+    case A_EVENTQ_CONS:
+        s->eventq.cons = vsmmu_queue_ptr(&s->eventq, data,
+                                         R_QUEUE_INDEX_OVFLG_MASK);
+        break;
+    case A_EVENTQ_IRQ_CFG1:
+        s->eventq_irq_cfg1 = data;
+        break;
+    case A_EVENTQ_IRQ_CFG2:
+        s->eventq_irq_cfg2 = data & 0x3f;
+        break;
+    case A_IDR0 ... A_AIDR:
+    case A_CR0ACK:
+    case A_IRQ_CTRLACK:
+    case A_GERROR:
+    case A_STATUSR:
+    case VSMMU_IDREGS_BASE ... VSMMU_IDREGS_END - 1:
+        qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: write to read-only register 0x%"
+                      HWADDR_PRIx "\n", offset);
+        break;
+    default:
+        qemu_log_mask(LOG_UNIMP, "vsmmu: write to unimplemented register 0x%"
+                      HWADDR_PRIx " ignored\n", offset);
+        break;
+    }
+    return MEMTX_OK;
+}
+
+/* Register accesses and translations of other devices serialise here */
+static MemTxResult vsmmu_read(void *opaque, hwaddr offset, uint64_t *data,
+                              unsigned size, MemTxAttrs attrs)
+{
+    VsmmuState *s = opaque;
+    MemTxResult r;
+
+    qemu_mutex_lock(&s->mutex);
+    r = vsmmu_read_locked(s, offset, data, size);
+    qemu_mutex_unlock(&s->mutex);
+    return r;
 }
 
 static MemTxResult vsmmu_write(void *opaque, hwaddr offset, uint64_t data,
                                unsigned size, MemTxAttrs attrs)
 {
     VsmmuState *s = opaque;
+    MemTxResult r;
 
-    trace_vsmmu_reg_write(offset, size, data);
-    switch (offset) {
-    case A_IDR0 ... A_AIDR:
-    case A_CR0ACK:
-        qemu_log_mask(LOG_GUEST_ERROR, "%s: write to read-only register 0x%"
-                      HWADDR_PRIx "\n", __func__, offset);
-        break;
-    case A_CR0:
-        s->cr0 = data & (R_CR0_SMMUEN_MASK | R_CR0_EVENTQEN_MASK |
-                         R_CR0_CMDQEN_MASK);
-        break;
-    case A_GBPA:
-        /* New attributes take effect only with UPDATE set (§6.3.14) */
-        if (data & R_GBPA_UPDATE_MASK) {
-            s->gbpa = data & ~R_GBPA_UPDATE_MASK;
-        }
-        break;
-    default:
-        qemu_log_mask(LOG_UNIMP, "%s: unimplemented register 0x%" HWADDR_PRIx
-                      " (WI)\n", __func__, offset);
-        break;
-    }
-    return MEMTX_OK;
+    qemu_mutex_lock(&s->mutex);
+    r = vsmmu_write_locked(s, offset, data, size);
+    qemu_mutex_unlock(&s->mutex);
+    return r;
 }
 
 const MemoryRegionOps vsmmu_mmio_ops = {

@@ -1,36 +1,271 @@
 /*
  * vsmmu: DMA of emulated PCI devices through the per-device IOMMU regions
  *
+ * Each device behind the vsmmu gets an IOMMU memory region whose
+ * translate() answers, in order: SMMU disabled → GBPA; a small direct-mapped
+ * per-device cache of recent translations (the hit path: no hashing, no
+ * allocation); the stream's cached configuration (STE + CD decoded once,
+ * until a CFGI or a register change); then smmu-common's IOTLB and
+ * page-table walker. Faults become event records.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "system/memory.h"
+#include "hw/pci/pci_bus.h"
 #include "vsmmu-internal.h"
 #include "trace.h"
 
-/*
- * With SMMUEN clear every transaction follows GBPA (§6.3.14): it either
- * aborts or bypasses with the incoming address, one identity entry for the
- * whole address space.
- */
+static AddressSpace *vsmmu_find_add_as(PCIBus *bus, void *opaque, int devfn)
+{
+    VsmmuState *s = opaque;
+    SMMUState *bs = &s->smmu;
+    SMMUPciBus *sbus = g_hash_table_lookup(bs->smmu_pcibus_by_busptr, bus);
+    VsmmuDevice *vdev;
+    g_autofree char *name = NULL;
+
+    if (!sbus) {
+        sbus = g_malloc0(sizeof(SMMUPciBus) +
+                         sizeof(SMMUDevice *) * SMMU_PCI_DEVFN_MAX);
+        sbus->bus = bus;
+        g_hash_table_insert(bs->smmu_pcibus_by_busptr, bus, sbus);
+    }
+    if (sbus->pbdev[devfn]) {
+        return &sbus->pbdev[devfn]->as;
+    }
+
+    vdev = g_new0(VsmmuDevice, 1);
+    vdev->s = s;
+    vdev->sdev.smmu = s;
+    vdev->sdev.bus = bus;
+    vdev->sdev.devfn = devfn;
+    name = g_strdup_printf("%s-%s-%02x.%x", TYPE_VSMMU_IOMMU_MEMORY_REGION,
+                           bus->qbus.name, PCI_SLOT(devfn), PCI_FUNC(devfn));
+    memory_region_init_iommu(&vdev->sdev.iommu, sizeof(vdev->sdev.iommu),
+                             TYPE_VSMMU_IOMMU_MEMORY_REGION, OBJECT(s), name,
+                             UINT64_MAX);
+    address_space_init(&vdev->sdev.as, MEMORY_REGION(&vdev->sdev.iommu), name);
+    QLIST_INSERT_HEAD(&s->devices, vdev, link);
+    sbus->pbdev[devfn] = &vdev->sdev;
+    trace_vsmmu_add_device(name);
+    return &vdev->sdev.as;
+}
+
+const PCIIOMMUOps vsmmu_pci_iommu_ops = {
+    .get_address_space = vsmmu_find_add_as,
+};
+
+void vsmmu_invalidate_configs(VsmmuState *s, uint32_t first, uint32_t last)
+{
+    VsmmuDevice *vdev;
+
+    QLIST_FOREACH(vdev, &s->devices, link) {
+        uint32_t sid = smmu_get_sid(&vdev->sdev);
+
+        if (sid >= first && sid <= last) {
+            vdev->cfg_valid = false;
+        }
+    }
+    vsmmu_invalidate_utlbs(s);
+    trace_vsmmu_invalidate_configs(first, last);
+}
+
+/* Largest naturally aligned power-of-two block at @iova within @size */
+static uint64_t vsmmu_unmap_chunk(uint64_t iova, uint64_t size)
+{
+    uint64_t chunk = iova ? iova & -iova : 1ULL << 63;
+
+    while (chunk > size) {
+        chunk >>= 1;
+    }
+    return chunk;
+}
+
+void vsmmu_notify_unmap(VsmmuState *s, int asid, uint64_t iova, uint64_t size)
+{
+    SMMUDevice *sdev;
+    IOMMUNotifier *n;
+
+    QLIST_FOREACH(sdev, &s->smmu.devices_with_notifiers, next) {
+        VsmmuDevice *vdev = container_of(sdev, VsmmuDevice, sdev);
+
+        if (asid >= 0 && vdev->cfg_valid &&
+            vdev->cfg.kind == VSMMU_STREAM_S1 && vdev->cfg.tcfg.asid != asid) {
+            continue;
+        }
+        IOMMU_NOTIFIER_FOREACH(n, &sdev->iommu) {
+            uint64_t a = iova, left = size;
+
+            if (size == UINT64_MAX) {
+                memory_region_unmap_iommu_notifier_range(n);
+                continue;
+            }
+            while (left) {
+                uint64_t chunk = vsmmu_unmap_chunk(a, left);
+                IOMMUTLBEvent event = {
+                    .type = IOMMU_NOTIFIER_UNMAP,
+                    .entry = {
+                        .target_as = &address_space_memory,
+                        .iova = a,
+                        .addr_mask = chunk - 1,
+                        .perm = IOMMU_NONE,
+                    },
+                };
+
+                memory_region_notify_iommu_one(n, &event);
+                a += chunk;
+                left -= chunk;
+            }
+        }
+    }
+}
+
+static void vsmmu_translation_fault(VsmmuState *s, VsmmuDevice *vdev,
+                                    hwaddr addr, IOMMUAccessFlags flag,
+                                    const SMMUPTWEventInfo *info)
+{
+    VsmmuEvent ev = {
+        .sid = smmu_get_sid(&vdev->sdev),
+        .input_addr = addr,
+        .rnw = !(flag & IOMMU_WO),
+        .class = VSMMU_EVT_CLASS_IN,
+    };
+
+    switch (info->type) {
+    case SMMU_PTW_ERR_WALK_EABT:
+        /* always recorded */
+        ev.id = VSMMU_EVT_F_WALK_EABT;
+        ev.fetch_addr = info->addr;
+        ev.class = VSMMU_EVT_CLASS_TT;
+        vsmmu_evtq_record(s, &ev);
+        return;
+    case SMMU_PTW_ERR_TRANSLATION:
+        ev.id = VSMMU_EVT_F_TRANSLATION;
+        break;
+    case SMMU_PTW_ERR_ADDR_SIZE:
+        ev.id = VSMMU_EVT_F_ADDR_SIZE;
+        break;
+    case SMMU_PTW_ERR_ACCESS:
+        ev.id = VSMMU_EVT_F_ACCESS;
+        break;
+    case SMMU_PTW_ERR_PERMISSION:
+        ev.id = VSMMU_EVT_F_PERMISSION;
+        break;
+    default:
+        return;
+    }
+    trace_vsmmu_translate_fault(ev.sid, addr, ev.id);
+    /* CD.R: record translation-related faults or abort silently */
+    if (vdev->cfg.tcfg.record_faults) {
+        vsmmu_evtq_record(s, &ev);
+    }
+}
+
 static IOMMUTLBEntry vsmmu_translate(IOMMUMemoryRegion *mr, hwaddr addr,
                                      IOMMUAccessFlags flag, int iommu_idx)
 {
-    SMMUDevice *sdev = container_of(mr, SMMUDevice, iommu);
-    VsmmuState *s = sdev->smmu;
+    VsmmuDevice *vdev = container_of(mr, VsmmuDevice, sdev.iommu);
+    VsmmuState *s = vdev->s;
+    VsmmuUtlbEntry *u = &vdev->utlb[(addr >> 12) % VSMMU_UTLB_ENTRIES];
     IOMMUTLBEntry entry = {
         .target_as = &address_space_memory,
         .iova = 0,
         .translated_addr = 0,
         .addr_mask = ~(hwaddr)0,
-        .perm = IOMMU_RW,
+        .perm = IOMMU_NONE,
     };
+    SMMUPTWEventInfo info = {};
+    SMMUTLBEntry *te;
+    VsmmuEvent ev;
 
-    if (!vsmmu_enabled(s) && FIELD_EX32(s->gbpa, GBPA, ABORT)) {
-        entry.perm = IOMMU_NONE;
+    qemu_mutex_lock(&s->mutex);
+    s->stats.translations++;
+
+    /* Hit path: a recent translation of this device, still current */
+    if (u->gen == s->tlb_gen && vdev->cfg_valid &&
+        (addr & ~u->mask) == u->iova && (u->perm & flag) == flag) {
+        s->stats.utlb_hits++;
+        entry.iova = u->iova;
+        entry.translated_addr = u->pa;
+        entry.addr_mask = u->mask;
+        entry.perm = u->perm;
+        goto out;
     }
-    trace_vsmmu_translate(smmu_get_sid(sdev), addr, entry.perm);
+
+    /* SMMUEN clear: GBPA decides, for the whole address space (§6.3.14) */
+    if (!vsmmu_enabled(s)) {
+        entry.perm = FIELD_EX32(s->gbpa, GBPA, ABORT) ? IOMMU_NONE : IOMMU_RW;
+        goto out;
+    }
+
+    if (!vdev->cfg_valid) {
+        if (!vsmmu_stream_config(s, smmu_get_sid(&vdev->sdev), &vdev->cfg,
+                                 &ev)) {
+            ev.input_addr = addr;
+            ev.rnw = !(flag & IOMMU_WO);
+            vsmmu_evtq_record(s, &ev);
+            goto out;
+        }
+        vdev->cfg_valid = true;
+    }
+
+    switch (vdev->cfg.kind) {
+    case VSMMU_STREAM_ABORT:
+        break;
+    case VSMMU_STREAM_BYPASS:
+        entry.perm = IOMMU_RW;
+        break;
+    case VSMMU_STREAM_S1:
+        te = smmu_translate(&s->smmu, &vdev->cfg.tcfg, addr, flag, &info);
+        if (!te) {
+            vsmmu_translation_fault(s, vdev, addr, flag, &info);
+            break;
+        }
+        entry.iova = addr & ~te->entry.addr_mask;
+        entry.translated_addr = te->entry.translated_addr;
+        entry.addr_mask = te->entry.addr_mask;
+        entry.perm = te->entry.perm & te->parent_perm;
+        *u = (VsmmuUtlbEntry) {
+            .iova = entry.iova,
+            .pa = entry.translated_addr,
+            .mask = entry.addr_mask,
+            .perm = entry.perm,
+            .gen = s->tlb_gen,
+        };
+        break;
+    }
+
+out:
+    qemu_mutex_unlock(&s->mutex);
+    trace_vsmmu_translate(smmu_get_sid(&vdev->sdev), addr, entry.perm);
     return entry;
+}
+
+static int vsmmu_notify_flag_changed(IOMMUMemoryRegion *iommu,
+                                     IOMMUNotifierFlag old,
+                                     IOMMUNotifierFlag new, Error **errp)
+{
+    VsmmuDevice *vdev = container_of(iommu, VsmmuDevice, sdev.iommu);
+    SMMUState *bs = &vdev->s->smmu;
+
+    if (new & (IOMMU_NOTIFIER_MAP | IOMMU_NOTIFIER_DEVIOTLB_UNMAP)) {
+        error_setg(errp, "vsmmu: device %02x:%02x.%x needs IOMMU %s "
+                   "notifications, which the emulated vsmmu does not send",
+                   pci_bus_num(vdev->sdev.bus), PCI_SLOT(vdev->sdev.devfn),
+                   PCI_FUNC(vdev->sdev.devfn),
+                   new & IOMMU_NOTIFIER_MAP ? "MAP" : "device-IOTLB");
+        error_append_hint(errp, "Assigned devices need accel=on "
+                          "(iommufd nesting).\n");
+        return -EINVAL;
+    }
+    if (old == IOMMU_NOTIFIER_NONE) {
+        QLIST_INSERT_HEAD(&bs->devices_with_notifiers, &vdev->sdev, next);
+    } else if (new == IOMMU_NOTIFIER_NONE) {
+        QLIST_REMOVE(&vdev->sdev, next);
+    }
+    return 0;
 }
 
 void vsmmu_iommu_memory_region_class_init(ObjectClass *klass,
@@ -39,4 +274,5 @@ void vsmmu_iommu_memory_region_class_init(ObjectClass *klass,
     IOMMUMemoryRegionClass *imrc = IOMMU_MEMORY_REGION_CLASS(klass);
 
     imrc->translate = vsmmu_translate;
+    imrc->notify_flag_changed = vsmmu_notify_flag_changed;
 }

@@ -91,7 +91,14 @@ static void vsmmu_realize(DeviceState *dev, Error **errp)
         return;
     }
 
+    /* Our own per-device regions replace smmu-common's (same tables) */
+    pci_setup_iommu_per_bus(s->smmu.primary_bus, &vsmmu_pci_iommu_ops, s);
+    qemu_mutex_init(&s->mutex);
+    QLIST_INIT(&s->devices);
+    s->backend = &vsmmu_backend_emu;
+
     vsmmu_regs_init_idr(s);
+    vsmmu_regs_reset(s);
     memory_region_init_io(&s->smmu.iomem, OBJECT(s), &vsmmu_mmio_ops, s,
                           TYPE_VSMMU, VSMMU_MMIO_SIZE);
     sysbus_init_mmio(sbd, &s->smmu.iomem);
@@ -110,16 +117,57 @@ static void vsmmu_reset_exit(Object *obj, ResetType type)
     if (c->parent_phases.exit) {
         c->parent_phases.exit(obj, type);
     }
+    qemu_mutex_lock(&s->mutex);
     vsmmu_regs_reset(s);
+    s->backend->config_reset(s);
+    qemu_mutex_unlock(&s->mutex);
 }
+
+/* Cached configurations and translations are derived: rebuild on demand */
+static int vsmmu_post_load(void *opaque, int version_id)
+{
+    VsmmuState *s = opaque;
+
+    s->backend->config_reset(s);
+    return 0;
+}
+
+static const VMStateDescription vmstate_vsmmu_queue = {
+    .name = "vsmmu-queue",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(base, VsmmuQueue),
+        VMSTATE_UINT32(prod, VsmmuQueue),
+        VMSTATE_UINT32(cons, VsmmuQueue),
+        VMSTATE_END_OF_LIST(),
+    },
+};
 
 static const VMStateDescription vmstate_vsmmu = {
     .name = TYPE_VSMMU,
     .version_id = 1,
     .minimum_version_id = 1,
+    .post_load = vsmmu_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(cr0, VsmmuState),
+        VMSTATE_UINT32(cr1, VsmmuState),
+        VMSTATE_UINT32(cr2, VsmmuState),
         VMSTATE_UINT32(gbpa, VsmmuState),
+        VMSTATE_UINT32(irq_ctrl, VsmmuState),
+        VMSTATE_UINT32(gerror, VsmmuState),
+        VMSTATE_UINT32(gerrorn, VsmmuState),
+        VMSTATE_UINT64(gerror_irq_cfg0, VsmmuState),
+        VMSTATE_UINT32(gerror_irq_cfg1, VsmmuState),
+        VMSTATE_UINT32(gerror_irq_cfg2, VsmmuState),
+        VMSTATE_UINT64(strtab_base, VsmmuState),
+        VMSTATE_UINT32(strtab_base_cfg, VsmmuState),
+        VMSTATE_STRUCT(cmdq, VsmmuState, 1, vmstate_vsmmu_queue, VsmmuQueue),
+        VMSTATE_STRUCT(eventq, VsmmuState, 1, vmstate_vsmmu_queue,
+                       VsmmuQueue),
+        VMSTATE_UINT64(eventq_irq_cfg0, VsmmuState),
+        VMSTATE_UINT32(eventq_irq_cfg1, VsmmuState),
+        VMSTATE_UINT32(eventq_irq_cfg2, VsmmuState),
         VMSTATE_END_OF_LIST(),
     },
 };

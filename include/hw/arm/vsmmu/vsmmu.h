@@ -14,6 +14,7 @@
 
 #include "hw/arm/smmu-common.h"
 #include "qom/object.h"
+#include "qemu/thread.h"
 
 #define TYPE_VSMMU "vsmmu"
 OBJECT_DECLARE_TYPE(VsmmuState, VsmmuClass, VSMMU)
@@ -29,10 +30,34 @@ enum {
     VSMMU_NUM_IRQS,
 };
 
+/* A circular queue in guest memory: the CMDQ, the EVENTQ, a VCMDQ */
+typedef struct VsmmuQueue {
+    uint64_t base;               /* *_BASE as written: ADDR, LOG2SIZE, RA */
+    uint32_t prod;               /* index and wrap bit, flags above */
+    uint32_t cons;               /* index and wrap bit, flags above */
+    uint8_t entry_size;          /* bytes per entry */
+    uint8_t max_log2size;        /* IDR1 limit the model enforces */
+} VsmmuQueue;
+
+/* Counters shown by the demo and the benchmarks; never guest-visible */
+typedef struct VsmmuStats {
+    uint64_t commands;           /* commands consumed from any queue */
+    uint64_t batches;            /* process_batch calls */
+    uint64_t syncs;              /* CMD_SYNCs completed */
+    uint64_t events;             /* event records written */
+    uint64_t events_lost;        /* events dropped on a full queue */
+    uint64_t translations;       /* translate calls */
+    uint64_t utlb_hits;          /* ... answered by the per-device cache */
+} VsmmuStats;
+
+typedef struct VsmmuDevice VsmmuDevice;
+
 struct VsmmuState {
     SMMUState smmu;              /* smmu-common: bus, device regions, walker */
 
     qemu_irq irq[VSMMU_NUM_IRQS];
+    QemuMutex mutex;             /* queues, caches, registers below */
+    const struct VsmmuBackendOps *backend;
 
     /* Properties: what the user asked for */
     uint8_t oas;                 /* output address size in bits */
@@ -46,9 +71,29 @@ struct VsmmuState {
     uint32_t iidr;
     uint32_t aidr;
 
-    /* Guest-programmed control state */
-    uint32_t cr0;                /* CR0 as written */
+    /* Guest-programmed registers */
+    uint32_t cr0;                /* CR0 as written (CR0ACK follows at once) */
+    uint32_t cr1;
+    uint32_t cr2;
     uint32_t gbpa;               /* GBPA, UPDATE always reads 0 */
+    uint32_t irq_ctrl;           /* IRQ_CTRL (IRQ_CTRLACK follows at once) */
+    uint32_t gerror;             /* errors the SMMU raised (toggled bits) */
+    uint32_t gerrorn;            /* errors the guest acknowledged */
+    uint64_t gerror_irq_cfg0;
+    uint32_t gerror_irq_cfg1;
+    uint32_t gerror_irq_cfg2;
+    uint64_t strtab_base;
+    uint32_t strtab_base_cfg;
+    VsmmuQueue cmdq;
+    VsmmuQueue eventq;
+    uint64_t eventq_irq_cfg0;
+    uint32_t eventq_irq_cfg1;
+    uint32_t eventq_irq_cfg2;
+
+    /* Derived state, rebuilt on demand and after migration */
+    QLIST_HEAD(, VsmmuDevice) devices;  /* every device behind this SMMU */
+    uint32_t tlb_gen;            /* bumped by every invalidation */
+    VsmmuStats stats;
 };
 
 struct VsmmuClass {

@@ -1,0 +1,80 @@
+/*
+ * vsmmu: the emulated backend — guest commands take effect on QEMU's own
+ * translation caches (smmu-common's IOTLB, our per-device caches) and on
+ * the IOMMU notifiers of emulated devices.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "vsmmu-internal.h"
+#include "trace.h"
+
+static void vsmmu_emu_tlbi(VsmmuState *s, const VsmmuCmd *c)
+{
+    SMMUState *bs = &s->smmu;
+    uint8_t granule = c->tg ? c->tg * 2 + 10 : 12;
+
+    switch (c->opcode) {
+    case VSMMU_CMD_TLBI_NH_ALL:
+    case VSMMU_CMD_TLBI_NSNH_ALL:
+        smmu_iotlb_inv_all(bs);
+        vsmmu_notify_unmap(s, -1, 0, UINT64_MAX);
+        break;
+    case VSMMU_CMD_TLBI_NH_ASID:
+        smmu_iotlb_inv_asid_vmid(bs, c->asid, -1);
+        vsmmu_notify_unmap(s, c->asid, 0, UINT64_MAX);
+        break;
+    case VSMMU_CMD_TLBI_NH_VA:
+    case VSMMU_CMD_TLBI_NH_VAA:
+        smmu_iotlb_inv_iova(bs, c->asid, -1, c->addr, c->tg, c->num_pages,
+                            c->ttl);
+        vsmmu_notify_unmap(s, c->asid, c->addr, c->num_pages << granule);
+        break;
+    }
+    vsmmu_invalidate_utlbs(s);
+}
+
+static unsigned vsmmu_emu_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
+                                        unsigned n, VsmmuCmdError *err)
+{
+    for (unsigned i = 0; i < n; i++) {
+        const VsmmuCmd *c = &cmds[i];
+
+        switch (c->opcode) {
+        case VSMMU_CMD_TLBI_NH_ALL:
+        case VSMMU_CMD_TLBI_NSNH_ALL:
+        case VSMMU_CMD_TLBI_NH_ASID:
+        case VSMMU_CMD_TLBI_NH_VA:
+        case VSMMU_CMD_TLBI_NH_VAA:
+            vsmmu_emu_tlbi(s, c);
+            break;
+        case VSMMU_CMD_CFGI_STE:
+        case VSMMU_CMD_CFGI_STE_RANGE:
+            vsmmu_invalidate_configs(s, c->sid_first, c->sid_last);
+            break;
+        case VSMMU_CMD_CFGI_CD:
+        case VSMMU_CMD_CFGI_CD_ALL:
+            /* the cached stream configuration includes its CD */
+            vsmmu_invalidate_configs(s, c->sid, c->sid);
+            break;
+        default:
+            /* PREFETCH_*: a hint; ATC_INV: emulated devices have no ATC */
+            break;
+        }
+    }
+    return n;
+}
+
+static void vsmmu_emu_config_reset(VsmmuState *s)
+{
+    vsmmu_invalidate_configs(s, 0, UINT32_MAX);
+    smmu_iotlb_inv_all(&s->smmu);
+    vsmmu_notify_unmap(s, -1, 0, UINT64_MAX);
+}
+
+const VsmmuBackendOps vsmmu_backend_emu = {
+    .name = "emulated",
+    .process_batch = vsmmu_emu_process_batch,
+    .config_reset = vsmmu_emu_config_reset,
+};

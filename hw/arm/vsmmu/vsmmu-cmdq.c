@@ -1,0 +1,297 @@
+/*
+ * vsmmu: the command engine (IHI 0070 §4)
+ *
+ * Consumes a command queue from CONS to PROD. Commands are decoded and
+ * checked here; everything between two CMD_SYNCs goes to the backend as
+ * one batch (bounded), and the backend says how far it got. On an error
+ * CONS stops on the failing command with CONS.ERR set, and the queue's
+ * owner raises its error (GERROR.CMDQ_ERR for the main queue). The engine
+ * knows nothing of which queue it runs: the main CMDQ and Tegra241 VCMDQs
+ * are runs of vsmmu_cmdq_run() with their own VsmmuCmdQueueOps.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "system/dma.h"
+#include "vsmmu-internal.h"
+#include "trace.h"
+
+/* Commands handed to the backend in one call, at most */
+#define VSMMU_BATCH_MAX     128
+
+static const char *vsmmu_cmd_name(uint8_t op)
+{
+    switch (op) {
+    case VSMMU_CMD_PREFETCH_CONFIG: return "PREFETCH_CONFIG";
+    case VSMMU_CMD_PREFETCH_ADDR:   return "PREFETCH_ADDR";
+    case VSMMU_CMD_CFGI_STE:        return "CFGI_STE";
+    case VSMMU_CMD_CFGI_STE_RANGE:  return "CFGI_STE_RANGE";
+    case VSMMU_CMD_CFGI_CD:         return "CFGI_CD";
+    case VSMMU_CMD_CFGI_CD_ALL:     return "CFGI_CD_ALL";
+    case VSMMU_CMD_TLBI_NH_ALL:     return "TLBI_NH_ALL";
+    case VSMMU_CMD_TLBI_NH_ASID:    return "TLBI_NH_ASID";
+    case VSMMU_CMD_TLBI_NH_VA:      return "TLBI_NH_VA";
+    case VSMMU_CMD_TLBI_NH_VAA:     return "TLBI_NH_VAA";
+    case VSMMU_CMD_TLBI_NSNH_ALL:   return "TLBI_NSNH_ALL";
+    case VSMMU_CMD_ATC_INV:         return "ATC_INV";
+    case VSMMU_CMD_SYNC:            return "CMD_SYNC";
+    default:                        return "unknown";
+    }
+}
+
+/* Range TLBI: pages of the granule TG, (NUM + 1) << SCALE of them */
+static void vsmmu_cmd_decode_range(VsmmuState *s, VsmmuCmd *c)
+{
+    c->addr = FIELD_EX64(c->raw[1], CMD1, ADDR) << R_CMD1_ADDR_SHIFT;
+    c->ttl = FIELD_EX64(c->raw[1], CMD1, TTL);
+    c->tg = s->ril ? FIELD_EX64(c->raw[1], CMD1, TG) : 0;
+    c->num_pages = c->tg ? (FIELD_EX64(c->raw[0], CMD0, NUM) + 1) <<
+                           FIELD_EX64(c->raw[0], CMD0, SCALE) : 1;
+    c->leaf = FIELD_EX64(c->raw[1], CMD1, LEAF);
+}
+
+/*
+ * Decode @c->raw and check it is a legal command for this SMMU: stage 1
+ * only, no secure state, no stalls, no PRI, ATS only if advertised.
+ * Returns false for CERROR_ILL.
+ */
+static bool vsmmu_cmd_decode(VsmmuState *s, VsmmuCmd *c)
+{
+    uint64_t *raw = c->raw;
+    unsigned range;
+
+    c->opcode = FIELD_EX64(raw[0], CMD0, OPCODE);
+    c->sid = FIELD_EX64(raw[0], CMD0, SID);
+    c->ssv = FIELD_EX64(raw[0], CMD0, SSV);
+    c->ssid = c->ssv ? FIELD_EX64(raw[0], CMD0, SSID) : 0;
+    c->asid = -1;
+
+    if (FIELD_EX64(raw[0], CMD0, SSEC)) {
+        return false;           /* no secure streams on this SMMU */
+    }
+
+    switch (c->opcode) {
+    case VSMMU_CMD_PREFETCH_CONFIG:
+    case VSMMU_CMD_PREFETCH_ADDR:
+        return true;
+    case VSMMU_CMD_CFGI_STE:
+        c->leaf = FIELD_EX64(raw[1], CMD1, LEAF);
+        c->sid_first = c->sid_last = c->sid;
+        return true;
+    case VSMMU_CMD_CFGI_STE_RANGE:
+        range = FIELD_EX64(raw[1], CMD1, RANGE);
+        if (range == 31) {      /* CFGI_ALL */
+            c->sid_first = 0;
+            c->sid_last = UINT32_MAX;
+        } else {
+            c->sid_first = c->sid & ~((2u << range) - 1);
+            c->sid_last = c->sid_first + (2u << range) - 1;
+        }
+        return true;
+    case VSMMU_CMD_CFGI_CD:
+        c->leaf = FIELD_EX64(raw[1], CMD1, LEAF);
+        c->ssid = FIELD_EX64(raw[0], CMD0, SSID);
+        return true;
+    case VSMMU_CMD_CFGI_CD_ALL:
+        return true;
+    case VSMMU_CMD_TLBI_NH_ALL:
+    case VSMMU_CMD_TLBI_NSNH_ALL:
+        return true;
+    case VSMMU_CMD_TLBI_NH_ASID:
+        c->asid = FIELD_EX64(raw[0], CMD0, ASID);
+        return true;
+    case VSMMU_CMD_TLBI_NH_VA:
+        c->asid = FIELD_EX64(raw[0], CMD0, ASID);
+        vsmmu_cmd_decode_range(s, c);
+        return true;
+    case VSMMU_CMD_TLBI_NH_VAA:
+        vsmmu_cmd_decode_range(s, c);
+        return true;
+    case VSMMU_CMD_ATC_INV:
+        if (!s->ats) {
+            return false;
+        }
+        c->addr = FIELD_EX64(raw[1], CMD1, ADDR) << R_CMD1_ADDR_SHIFT;
+        return true;
+    case VSMMU_CMD_SYNC:
+        return FIELD_EX64(raw[0], CMD0, SYNC_CS) <= VSMMU_SYNC_CS_SEV;
+    default:
+        /*
+         * Unknown opcodes, and those for features this SMMU does not
+         * have: EL2/EL3 and stage-2 TLBIs, PRI_RESP, RESUME, STALL_TERM.
+         */
+        return false;
+    }
+}
+
+/* Complete a CMD_SYNC: MSI write and/or wired interrupt (§4.7.3) */
+static void vsmmu_cmd_sync_complete(VsmmuState *s,
+                                    const VsmmuCmdQueueOps *ops,
+                                    VsmmuQueue *q, const VsmmuCmd *c)
+{
+    unsigned cs = FIELD_EX64(c->raw[0], CMD0, SYNC_CS);
+    hwaddr msi = FIELD_EX64(c->raw[1], CMD1, SYNC_MSIADDR) <<
+                 R_CMD1_SYNC_MSIADDR_SHIFT;
+    uint32_t data = cpu_to_le32(FIELD_EX64(c->raw[0], CMD0, SYNC_MSIDATA));
+
+    s->stats.syncs++;
+    trace_vsmmu_cmd_sync(ops->name, cs, msi);
+    if (cs != VSMMU_SYNC_CS_IRQ) {
+        return;                 /* SIG_NONE, SIG_SEV: CONS is the signal */
+    }
+    if (msi) {
+        if (dma_memory_write(&address_space_memory, msi, &data, sizeof(data),
+                             MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: CMD_SYNC MSI write to 0x%"
+                          HWADDR_PRIx " failed\n", msi);
+            vsmmu_gerror_raise(s, R_GERROR_MSI_CMDQ_ABT_ERR_MASK);
+        }
+    } else if (ops->sync_irq) {
+        ops->sync_irq(s, q);
+    }
+}
+
+/*
+ * Hand the pending batch to the backend. Returns the number of commands
+ * that completed; on a shortfall *err says why.
+ */
+static unsigned vsmmu_cmdq_flush(VsmmuState *s, VsmmuCmd *batch, unsigned n,
+                                 VsmmuCmdError *err)
+{
+    unsigned done;
+
+    if (!n) {
+        return 0;
+    }
+    s->stats.batches++;
+    done = s->backend->process_batch(s, batch, n, err);
+    trace_vsmmu_cmdq_batch(n, done);
+    return done;
+}
+
+static uint32_t vsmmu_queue_advance(const VsmmuQueue *q, uint32_t v,
+                                    unsigned k)
+{
+    while (k--) {
+        v = vsmmu_queue_next(q, v);
+    }
+    return v;
+}
+
+void vsmmu_cmdq_run(VsmmuState *s, const VsmmuCmdQueueOps *ops, VsmmuQueue *q)
+{
+    VsmmuCmd batch[VSMMU_BATCH_MAX];
+    VsmmuCmdError err = VSMMU_CERROR_NONE, ferr = VSMMU_CERROR_NONE;
+    unsigned n = 0, done = 0;
+    uint32_t cur = q->cons;     /* next command to read */
+    uint32_t stop;              /* where CONS stops on an error */
+
+    if (!ops->can_run(s, q)) {
+        return;
+    }
+
+    while (vsmmu_queue_wrap_idx(q, cur) != vsmmu_queue_wrap_idx(q, q->prod)) {
+        VsmmuCmd *c = &batch[n];
+        hwaddr addr = vsmmu_queue_entry(q, cur);
+
+        memset(c, 0, sizeof(*c));
+        if (dma_memory_read(&address_space_memory, addr, c->raw, sizeof(c->raw),
+                            MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: %s: command fetch from 0x%"
+                          HWADDR_PRIx " failed\n", ops->name, addr);
+            err = VSMMU_CERROR_ABT;
+            break;
+        }
+        c->raw[0] = le64_to_cpu(c->raw[0]);
+        c->raw[1] = le64_to_cpu(c->raw[1]);
+        if (!vsmmu_cmd_decode(s, c) || !ops->allowed(s, c->opcode)) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: %s: illegal command 0x%02x "
+                          "(%s) at index %u\n", ops->name, c->opcode,
+                          vsmmu_cmd_name(c->opcode), vsmmu_queue_idx(q, cur));
+            err = VSMMU_CERROR_ILL;
+            break;
+        }
+        trace_vsmmu_cmd(ops->name, vsmmu_queue_idx(q, cur),
+                        vsmmu_cmd_name(c->opcode), c->raw[0], c->raw[1]);
+        s->stats.commands++;
+
+        if (c->opcode == VSMMU_CMD_SYNC) {
+            VsmmuCmd sync = *c;
+
+            done = vsmmu_cmdq_flush(s, batch, n, &ferr);
+            if (done < n) {
+                break;
+            }
+            n = 0;
+            cur = vsmmu_queue_next(q, cur);
+            q->cons = cur;
+            vsmmu_cmd_sync_complete(s, ops, q, &sync);
+            continue;
+        }
+
+        cur = vsmmu_queue_next(q, cur);
+        if (++n == VSMMU_BATCH_MAX) {
+            done = vsmmu_cmdq_flush(s, batch, n, &ferr);
+            if (done < n) {
+                break;
+            }
+            n = 0;
+            q->cons = cur;
+        }
+    }
+
+    /*
+     * Commands still pending (the queue ran dry without a CMD_SYNC, or a
+     * later command is bad) take effect first; q->cons indexes the first.
+     */
+    if (ferr == VSMMU_CERROR_NONE) {
+        done = vsmmu_cmdq_flush(s, batch, n, &ferr);
+    }
+    if (ferr != VSMMU_CERROR_NONE) {
+        stop = vsmmu_queue_advance(q, q->cons, done);
+        err = ferr;
+    } else {
+        stop = cur;
+    }
+    q->cons = stop;
+
+    if (err != VSMMU_CERROR_NONE) {
+        q->cons = FIELD_DP32(q->cons, CMDQ_CONS, ERR, err);
+        trace_vsmmu_cmdq_error(ops->name, vsmmu_queue_idx(q, q->cons), err);
+        ops->raise_error(s, q, err);
+    }
+}
+
+/* ---- the main command queue ------------------------------------------ */
+
+static bool vsmmu_main_cmdq_allowed(VsmmuState *s, uint8_t opcode)
+{
+    return true;                /* the full stage-1 command set */
+}
+
+static void vsmmu_main_cmdq_error(VsmmuState *s, VsmmuQueue *q,
+                                  VsmmuCmdError err)
+{
+    vsmmu_gerror_raise(s, R_GERROR_CMDQ_ERR_MASK);
+}
+
+static bool vsmmu_main_cmdq_can_run(VsmmuState *s, VsmmuQueue *q)
+{
+    return FIELD_EX32(s->cr0, CR0, CMDQEN) &&
+           !FIELD_EX32(s->gerror ^ s->gerrorn, GERROR, CMDQ_ERR);
+}
+
+static void vsmmu_main_cmdq_sync_irq(VsmmuState *s, VsmmuQueue *q)
+{
+    vsmmu_irq_raise(s, VSMMU_IRQ_CMD_SYNC);
+}
+
+const VsmmuCmdQueueOps vsmmu_main_cmdq_ops = {
+    .name = "cmdq",
+    .allowed = vsmmu_main_cmdq_allowed,
+    .raise_error = vsmmu_main_cmdq_error,
+    .can_run = vsmmu_main_cmdq_can_run,
+    .sync_irq = vsmmu_main_cmdq_sync_irq,
+};

@@ -1,0 +1,50 @@
+/*
+ * vsmmu: the interface between the guest-visible model and a backend
+ *
+ * The model decodes guest programming; a backend makes it take effect:
+ * the emulated backend in QEMU's own translation structures, the iommufd
+ * backend in the host SMMU. Each device behind a vsmmu has one backend.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_ARM_VSMMU_BACKEND_H
+#define HW_ARM_VSMMU_BACKEND_H
+
+#include "hw/arm/vsmmu/formats.h"
+
+typedef struct VsmmuState VsmmuState;
+
+/* One decoded guest command, as the command engine hands it on */
+typedef struct VsmmuCmd {
+    uint64_t raw[2];            /* the command as the guest wrote it */
+    uint8_t opcode;
+    uint32_t sid;               /* CFGI_*, ATC_INV */
+    uint32_t ssid;              /* CFGI_CD, ATC_INV (if ssv) */
+    bool ssv;
+    bool leaf;
+    int asid;                   /* TLBI_NH_ASID/VA, -1 = any */
+    uint64_t addr;              /* TLBI_NH_VA/VAA, ATC_INV */
+    uint8_t tg;                 /* range TLBI granule, 0 = none */
+    uint8_t ttl;
+    uint64_t num_pages;         /* TLBI range size in pages of tg */
+    uint32_t sid_first, sid_last;   /* CFGI_STE_RANGE */
+} VsmmuCmd;
+
+/*
+ * The backend operations. process_batch() receives the commands between
+ * two CMD_SYNCs (or a bounded slice of them), in order; it returns how
+ * many completed. If fewer than @n did, *err tells why the next one
+ * failed and the engine stops CONS on it.
+ */
+typedef struct VsmmuBackendOps {
+    const char *name;
+    unsigned (*process_batch)(VsmmuState *s, const VsmmuCmd *cmds,
+                              unsigned n, VsmmuCmdError *err);
+    /* SMMUEN, GBPA or the stream table base changed: drop what was cached */
+    void (*config_reset)(VsmmuState *s);
+} VsmmuBackendOps;
+
+extern const VsmmuBackendOps vsmmu_backend_emu;
+
+#endif /* HW_ARM_VSMMU_BACKEND_H */
