@@ -91,7 +91,7 @@ check: build
 	$(TOP)/scripts/run-tests.sh $(QEMU_BUILD)
 
 run: build
-	$(TOP)/demo/run.sh --qemu $(QEMU_BIN) --label demo
+	$(TOP)/demo/main.sh $(QEMU_BIN)
 
 clean:
 	rm -rf $(QEMU_BUILD)

@@ -61,6 +61,17 @@ log=$out/$label.log
 args=(-M virt,gic-version=3 -cpu max -m 1G -smp 2 -nographic -nic none -no-reboot
       -kernel "$out/vmlinuz" -initrd "$out/initramfs.cpio.gz"
       -append "console=ttyAMA0 panic=-1${append:+ $append}")
+# A vsmmu gets an id, and QEMU a QMP socket and shutdown=pause, so that
+# demo/vsmmu-stats.py can read its counters after the guest powers off.
+stats_sock=""
+case $iommu in
+vsmmu,*|vsmmu)
+    case ,$iommu, in *,id=*) ;; *) iommu=$iommu,id=vsmmu0 ;; esac
+    stats_id=$(sed -n 's/.*,id=\([^,]*\).*/\1/p' <<<"$iommu,")
+    stats_sock=$out/$label.qmp
+    rm -f "$stats_sock"
+    args+=(-qmp "unix:$stats_sock,server=on,wait=off" -action shutdown=pause) ;;
+esac
 [ -n "$iommu" ] && args+=(-device "$iommu")
 # snapshot=on: the guest can never modify the reference images, and several
 # runs may share them concurrently (read-only image locks).
@@ -77,6 +88,12 @@ args+=(-drive "if=none,id=dvirtio,file=$out/disk-virtio.img,format=raw,snapshot=
       case $a in *' '*) printf " '%s'" "$a" ;; *) printf ' %s' "$a" ;; esac
   done; echo; } >&2
 t0=$(date +%s%N)
+stats_out=$out/$label.stats
+rm -f "$stats_out"
+if [ -n "$stats_sock" ]; then
+    "$top/demo/vsmmu-stats.py" "$stats_sock" "$stats_id" "$tmo" >"$stats_out" &
+    stats_pid=$!
+fi
 if [ $verbose = 1 ]; then
     timeout -k 5 "$tmo" "$qemu" "${args[@]}" </dev/null 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
@@ -85,6 +102,12 @@ else
     rc=$?
 fi
 t1=$(date +%s%N)
+stats=""
+if [ -n "$stats_sock" ]; then
+    wait "$stats_pid"
+    stats=$(sed -n 's/^VSMMU-STATS: //p' "$stats_out")
+    rm -f "$stats_sock"
+fi
 secs=$(( (t1 - t0) / 1000000000 )).$(( (t1 - t0) / 100000000 % 10 ))
 
 # Guest lines, without the serial console's carriage returns.
@@ -128,6 +151,10 @@ groups=$(field iommu_groups); groups=${groups:-0}
 smmu=no
 grep -Eq '^dmesg: .*arm-smmu-v3 .*((ias|oas) [0-9]+-bit|features 0x)' <<<"$demo" && smmu=yes
 echo "  iommu groups: $groups, arm-smmu-v3 probed: $smmu, guest uptime: $(field uptime | cut -d' ' -f1 | grep . || echo -)s"
+if [ -n "$stats" ]; then
+    echo "  vsmmu counters: $stats"
+    case $stats in error*) problems+=("vsmmu counters: $stats") ;; esac
+fi
 if [ $expect_smmu = 1 ]; then
     [ $smmu = yes ] || problems+=("no arm-smmu-v3 probe in guest dmesg")
     [ "$groups" -gt 0 ] 2>/dev/null || problems+=("no iommu groups")
@@ -139,4 +166,11 @@ if [ ${#problems[@]} -gt 0 ]; then
     fail "$label: ${reason#; }"
 fi
 disks=$(IFS=,; echo "${verified[*]}")
-echo "vsmmu demo: PASS label=$label boot=${secs}s disks=$disks iommu_groups=$groups smmu=$smmu"
+counts=""
+if [ -n "$stats" ]; then
+    counts=" commands=$(grep -o 'commands=[0-9]*' <<<"$stats" | cut -d= -f2)"
+    counts+=" syncs=$(grep -o 'syncs=[0-9]*' <<<"$stats" | cut -d= -f2)"
+    counts+=" events=$(grep -o ' events=[0-9]*' <<<"$stats" | cut -d= -f2)"
+    counts+=" translations=$(grep -o 'translations=[0-9]*' <<<"$stats" | cut -d= -f2)"
+fi
+echo "vsmmu demo: PASS label=$label boot=${secs}s disks=$disks iommu_groups=$groups smmu=$smmu$counts"

@@ -38,6 +38,21 @@ for t in "$build"/tests/qtest/vsmmu/*-test; do
     run_tap "qtest/$(basename "$t")" "$t" --tap -k
 done
 
+# A Linux guest through the emulated vsmmu: DMA domains, default and strict
+run_demo() {   # name, extra run.sh args...
+    name=$1; shift
+    if out=$("$top/demo/run.sh" --qemu "$QTEST_QEMU_BINARY" --expect-smmu "$@" \
+             2>>"$log"); then
+        pass=$((pass + 1)); r="ok"
+    else
+        fail=$((fail + 1)); r="FAILED"
+    fi
+    printf '%s\n' "$out" >> "$log"
+    echo "$name: $r: $(printf '%s\n' "$out" | tail -n 1)"
+}
+run_demo demo/linux-dma-default --label check-default
+run_demo demo/linux-dma-strict --label check-strict --append iommu.strict=1
+
 echo "(full output in $log)"
 if [ "$skip" -gt 0 ]; then
     echo "$pass passed, $fail failed, $skip skipped"

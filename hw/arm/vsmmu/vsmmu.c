@@ -172,6 +172,29 @@ static const VMStateDescription vmstate_vsmmu = {
     },
 };
 
+/* Read-only counters for the demo and benchmarks (qom-get x-stats-*) */
+static void vsmmu_instance_init(Object *obj)
+{
+    VsmmuState *s = VSMMU(obj);
+    struct {
+        const char *name;
+        uint64_t *val;
+    } stats[] = {
+        { "x-stats-commands", &s->stats.commands },
+        { "x-stats-batches", &s->stats.batches },
+        { "x-stats-syncs", &s->stats.syncs },
+        { "x-stats-events", &s->stats.events },
+        { "x-stats-events-lost", &s->stats.events_lost },
+        { "x-stats-translations", &s->stats.translations },
+        { "x-stats-utlb-hits", &s->stats.utlb_hits },
+    };
+
+    for (int i = 0; i < ARRAY_SIZE(stats); i++) {
+        object_property_add_uint64_ptr(obj, stats[i].name, stats[i].val,
+                                       OBJ_PROP_FLAG_READ);
+    }
+}
+
 static const Property vsmmu_properties[] = {
     DEFINE_PROP_UINT8("oas", VsmmuState, oas, 44),
     DEFINE_PROP_UINT8("sidsize", VsmmuState, sidsize, 16),
@@ -201,6 +224,7 @@ static const TypeInfo vsmmu_types[] = {
         .name          = TYPE_VSMMU,
         .parent        = TYPE_ARM_SMMU,
         .instance_size = sizeof(VsmmuState),
+        .instance_init = vsmmu_instance_init,
         .class_size    = sizeof(VsmmuClass),
         .class_init    = vsmmu_class_init,
     }, {
