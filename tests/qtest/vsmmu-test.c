@@ -71,8 +71,9 @@ static void test_idr_defaults(void)
 
 static void test_idr_properties(void)
 {
-    QTestState *qts = qtest_init("-M virt -nodefaults -device vsmmu,primary-bus=pcie.0,"
-                                 "oas=48,ssidsize=0,sidsize=8,ril=off,ats=on");
+    QTestState *qts = qtest_init("-M virt -nodefaults "
+                                 "-device vsmmu,primary-bus=pcie.0,oas=48,"
+                                 "ssidsize=0,sidsize=8,ril=off,ats=on");
     uint64_t base = vsmmu_base(qts);
     uint32_t idr0 = qtest_readl(qts, base + A_IDR0);
     uint32_t idr1 = qtest_readl(qts, base + A_IDR1);
@@ -116,7 +117,9 @@ static void expect_qemu_output(const char *args, int status,
                                &out, &err, &wait_status, &error));
     if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != status ||
         (!strstr(out, expect) && !strstr(err, expect))) {
-        g_test_message("cmd: %s\nstdout: %s\nstderr: %s", cmd, out, err);
+        g_test_message("cmd: %s", cmd);
+        g_test_message("stdout: %s", out);
+        g_test_message("stderr: %s", err);
         g_test_fail();
     }
 }
@@ -131,8 +134,9 @@ static void test_arm_smmuv3_on_same_bus_refused(void)
 {
     expect_qemu_output(VSMMU_ARGS " -device arm-smmuv3,primary-bus=pcie.0", 1,
                        "PCI bus 'pcie.0' already has an IOMMU");
-    expect_qemu_output("-M virt,iommu=smmuv3 -device vsmmu,primary-bus=pcie.0",
-                       1, "vsmmu cannot be combined with -machine iommu=smmuv3");
+    expect_qemu_output("-M virt,iommu=smmuv3 "
+                       "-device vsmmu,primary-bus=pcie.0", 1,
+                       "vsmmu cannot be combined with -machine iommu=smmuv3");
 }
 
 static void test_bad_properties(void)

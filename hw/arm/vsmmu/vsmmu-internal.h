@@ -12,7 +12,7 @@
 #include "hw/arm/vsmmu/formats.h"
 #include "hw/arm/vsmmu/backend.h"
 
-/* ---- per-device state ---------------------------------------------------- */
+/* ---- per-device state ------------------------------------------------ */
 
 /* Entries of the per-device translation cache in front of smmu-common's */
 #define VSMMU_UTLB_ENTRIES      64
@@ -48,7 +48,7 @@ struct VsmmuDevice {
     VsmmuUtlbEntry utlb[VSMMU_UTLB_ENTRIES];
 };
 
-/* ---- events ---------------------------------------------------------------- */
+/* ---- events ---------------------------------------------------------- */
 
 typedef struct VsmmuEvent {
     VsmmuEventId id;

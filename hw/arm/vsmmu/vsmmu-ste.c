@@ -196,7 +196,8 @@ static bool vsmmu_cd_decode(VsmmuState *s, uint32_t sid, const uint64_t *cd,
 
     for (int i = 0; i <= 1; i++) {
         SMMUTransTableInfo *tt = &t->tt[i];
-        bool epd = i ? FIELD_EX64(cd[0], CD0, EPD1) : FIELD_EX64(cd[0], CD0, EPD0);
+        bool epd = i ? FIELD_EX64(cd[0], CD0, EPD1) :
+                       FIELD_EX64(cd[0], CD0, EPD0);
         unsigned tsz = i ? FIELD_EX64(cd[0], CD0, T1SZ) :
                            FIELD_EX64(cd[0], CD0, T0SZ);
         unsigned tg = i ? FIELD_EX64(cd[0], CD0, TG1) :
