@@ -182,6 +182,16 @@ static bool vsmmu_cd_decode(VsmmuState *s, uint32_t sid, const uint64_t *cd,
         return vsmmu_fault(ev, VSMMU_EVT_C_BAD_CD, sid,
                            "stalls not supported (CD.S = 1)");
     }
+    /* IDR0.TERM_MODEL = 1: terminated transactions always abort */
+    if (!FIELD_EX64(cd[0], CD0, A)) {
+        return vsmmu_fault(ev, VSMMU_EVT_C_BAD_CD, sid,
+                           "CD.A = 0 with IDR0.TERM_MODEL = 1");
+    }
+    /* IDR0.HTTU = 0: no hardware update of access or dirty flags */
+    if (FIELD_EX64(cd[0], CD0, HA) || FIELD_EX64(cd[0], CD0, HD)) {
+        return vsmmu_fault(ev, VSMMU_EVT_C_BAD_CD, sid,
+                           "CD.HA/HD set without IDR0.HTTU");
+    }
 
     memset(t, 0, sizeof(*t));
     t->stage = SMMU_STAGE_1;
