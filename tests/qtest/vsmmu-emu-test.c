@@ -100,7 +100,7 @@ static bool check_pattern(VsmmuQtest *t, uint64_t pa, uint64_t len,
     qtest_memread(t->qts, pa, buf, len);
     for (uint64_t i = 0; i < len; i++) {
         if (buf[i] != pattern_byte(off + i, seed)) {
-            g_printerr("pattern %#x mismatch at PA 0x%" PRIx64 ": "
+            g_printerr("pattern 0x%x mismatch at PA 0x%" PRIx64 ": "
                        "0x%02x, expected 0x%02x\n", seed, pa + i, buf[i],
                        pattern_byte(off + i, seed));
             return false;
