@@ -1273,6 +1273,19 @@ static void test_cmdq_atc_inv(const char *smmu)
     vsmmu_qtest_quit(t);
 }
 
+/* With ATS (vsmmu ats=on), CMD_ATC_INV is consumed */
+static void test_cmdq_atc_inv_ats(const char *smmu)
+{
+    VsmmuQtest *t = start_queues("-device vsmmu,primary-bus=pcie.0,ats=on",
+                                 8);
+
+    g_assert_cmpuint(FIELD_EX32(vsmmu_readl(t, A_IDR0), IDR0, ATS), ==, 1);
+    issue_sync(t, vsmmu_cmd_atc_inv(t->sid, IOVA_A, 0));
+    issue_sync(t, vsmmu_cmd_atc_inv(t->sid, 0, 52));
+    g_assert_cmphex(vsmmu_gerror_active(t), ==, 0);
+    vsmmu_qtest_quit(t);
+}
+
 /* EL2 invalidations without IDR0.Hyp are irrelevant commands: CERROR_ILL */
 static void test_cmdq_el2_without_hyp(const char *smmu)
 {
@@ -1854,6 +1867,124 @@ static void test_migration(const char *smmu)
 }
 
 /* ---------------------------------------------------------------------- */
+/* The DMA test device itself                                              */
+/* ---------------------------------------------------------------------- */
+
+/* Registers, 4- and 8-byte accesses, argument checks; no IOMMU at all */
+static void test_testdev_regs(const char *smmu)
+{
+    VsmmuQtest *t = vsmmu_qtest_start(VSMMU_QTEST_TESTDEV);
+    uint64_t buf = vsmmu_alloc(t, 8192, 4096);
+
+    g_assert_cmphex(t->base, ==, 0);
+    g_assert_cmphex(vsmmu_testdev_readq(t, A_TESTDEV_ID), ==,
+                    VSMMU_DMA_TESTDEV_ID);
+    g_assert_cmphex(qpci_io_readl(t->dev, t->bar, A_TESTDEV_ID), ==,
+                    VSMMU_DMA_TESTDEV_ID);
+    g_assert_cmphex(qpci_io_readl(t->dev, t->bar, A_TESTDEV_ID + 4), ==, 0);
+    g_assert_cmpuint(vsmmu_testdev_readq(t, A_TESTDEV_ITER), ==,
+                     VSMMU_TESTDEV_ITER_RESET);
+    g_assert_cmpuint(vsmmu_testdev_readq(t, A_TESTDEV_STRIDE), ==,
+                     VSMMU_TESTDEV_STRIDE_RESET);
+    g_assert_cmpuint(vsmmu_testdev_readq(t, A_TESTDEV_DONE_COUNT), ==, 0);
+
+    /* 32-bit halves of a 64-bit register */
+    qpci_io_writel(t->dev, t->bar, A_TESTDEV_SRC, 0x89abcdef);
+    qpci_io_writel(t->dev, t->bar, A_TESTDEV_SRC + 4, 0x01234567);
+    g_assert_cmphex(vsmmu_testdev_readq(t, A_TESTDEV_SRC), ==,
+                    0x0123456789abcdefULL);
+    g_assert_cmphex(qpci_io_readl(t->dev, t->bar, A_TESTDEV_SRC + 4), ==,
+                    0x01234567);
+    /* Read-only registers ignore writes */
+    vsmmu_testdev_writeq(t, A_TESTDEV_ID, 0);
+    vsmmu_testdev_writeq(t, A_TESTDEV_DONE_COUNT, 100);
+    g_assert_cmphex(vsmmu_testdev_readq(t, A_TESTDEV_ID), ==,
+                    VSMMU_DMA_TESTDEV_ID);
+    g_assert_cmpuint(vsmmu_testdev_readq(t, A_TESTDEV_DONE_COUNT), ==, 0);
+
+    /* Bad commands complete with BAD_CMD and do no DMA */
+    qtest_memset(t->qts, buf, 0x11, 8192);
+    vsmmu_testdev_writeq(t, A_TESTDEV_CMD, 0x7f);
+    g_assert_cmpuint(vsmmu_testdev_readq(t, A_TESTDEV_STATUS), ==,
+                     VSMMU_TESTDEV_STATUS_BAD_CMD);
+    g_assert_cmpuint(vsmmu_testdev_fill(t, buf, VSMMU_DMA_TESTDEV_MAX_LEN + 1,
+                                        0x22), ==,
+                     VSMMU_TESTDEV_STATUS_BAD_CMD);
+    g_assert_true(check_byte(t, buf, 8192, 0x11));
+    g_assert_cmpuint(vsmmu_testdev_read_sweep(t, buf, 8192, 0, 1), ==,
+                     VSMMU_TESTDEV_STATUS_BAD_CMD);
+    g_assert_cmpuint(vsmmu_testdev_readq(t, A_TESTDEV_DONE_COUNT), ==, 3);
+
+    /* And good ones work without an IOMMU */
+    assert_status_ok(vsmmu_testdev_fill(t, buf + 100, 5000, 0x33));
+    g_assert_true(check_byte(t, buf, 100, 0x11));
+    g_assert_true(check_byte(t, buf + 100, 5000, 0x33));
+    g_assert_true(check_byte(t, buf + 5100, 8192 - 5100, 0x11));
+    assert_status_ok(vsmmu_testdev_read_sweep(t, buf, 8192, 8, 3));
+    assert_identity_copy(t);
+    vsmmu_qtest_quit(t);
+}
+
+/* FILL through stage 1, and a FILL that faults half way */
+static void test_testdev_fill(const char *smmu)
+{
+    S1Fixture f;
+    VsmmuQtest *t;
+    uint64_t dst[2];
+
+    s1_setup(&f, smmu, &s1_4k);
+    t = f.t;
+    dst[1] = vsmmu_alloc(t, 4096, 4096);
+    dst[0] = vsmmu_alloc(t, 4096, 4096);
+    vsmmu_pt_map(&f.pt, IOVA_B, dst[0], 4096, VSMMU_PT_WRITE);
+    vsmmu_pt_map(&f.pt, IOVA_B + 4096, dst[1], 4096, VSMMU_PT_WRITE);
+    assert_status_ok(vsmmu_testdev_fill(t, IOVA_B + 16, 8192 - 32, 0xa5));
+    g_assert_true(check_byte(t, dst[0], 16, 0));
+    g_assert_true(check_byte(t, dst[0] + 16, 4096 - 16, 0xa5));
+    g_assert_true(check_byte(t, dst[1], 4096 - 16, 0xa5));
+    g_assert_true(check_byte(t, dst[1] + 4096 - 16, 16, 0));
+    expect_no_event(t);
+
+    /* Page 2 is not mapped: page 1 written, then one fault */
+    assert_status_fault(t, vsmmu_testdev_fill(t, IOVA_B + 4096, 8192, 0x5a),
+                        IOVA_B + 8192);
+    g_assert_true(check_byte(t, dst[1], 4096, 0x5a));
+    expect_fault(t, EVT_F_TRANSLATION, IOVA_B + 8192, false);
+    vsmmu_qtest_quit(t);
+}
+
+/* READ_SWEEP: ITER x (LEN / STRIDE) reads, every failing one counted */
+static void test_testdev_read_sweep(const char *smmu)
+{
+    S1Fixture f;
+    VsmmuQtest *t;
+    VsmmuEvent ev;
+    uint64_t status;
+
+    s1_setup(&f, smmu, &s1_4k);
+    t = f.t;
+    vsmmu_pt_map(&f.pt, IOVA_A, vsmmu_alloc(t, 4 * 4096, 4096), 4 * 4096,
+                 VSMMU_PT_READ);
+    assert_status_ok(vsmmu_testdev_read_sweep(t, IOVA_A, 4 * 4096, 4096, 5));
+    assert_status_ok(vsmmu_testdev_read_sweep(t, IOVA_A + 8, 4 * 4096 - 8,
+                                              512, 2));
+    expect_no_event(t);
+
+    /* Pages 4..7 unmapped: 4 failures per iteration, the first at page 4 */
+    status = vsmmu_testdev_read_sweep(t, IOVA_A, 8 * 4096, 4096, 3);
+    g_assert_cmpuint(vsmmu_testdev_status_code(status), ==,
+                     VSMMU_TESTDEV_STATUS_DMA_ERROR);
+    g_assert_cmpuint(vsmmu_testdev_status_nfailed(status), ==, 12);
+    g_assert_cmphex(vsmmu_testdev_readq(t, A_TESTDEV_ERR_ADDR), ==,
+                    IOVA_A + 4 * 4096);
+    sync_none(t);
+    vsmmu_evtq_expect(t, &ev);
+    g_assert_cmphex(vsmmu_evt_id(&ev), ==, EVT_F_TRANSLATION);
+    g_assert_cmphex(vsmmu_evt_input_addr(&ev), ==, IOVA_A + 4 * 4096);
+    vsmmu_qtest_quit(t);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Registration                                                            */
 /* ---------------------------------------------------------------------- */
 
@@ -1917,6 +2048,7 @@ static const TestCase tests[] = {
     { "cmdq/illegal-opcode", test_cmdq_illegal_opcode },
     { "cmdq/ssec", test_cmdq_ssec },
     { "cmdq/atc-inv", test_cmdq_atc_inv },
+    { "cmdq/atc-inv-ats", test_cmdq_atc_inv_ats },
     { "cmdq/el2-without-hyp", test_cmdq_el2_without_hyp },
     { "cmdq/all-commands", test_cmdq_all_commands },
     { "cmdq/wrap", test_cmdq_wrap },
@@ -1938,6 +2070,9 @@ static const TestCase tests[] = {
     { "malformed/cd-endi", test_malformed_cd_endi },
     { "malformed/cd-ha", test_malformed_cd_ha },
     { "migration", test_migration },
+    { "testdev/regs", test_testdev_regs },
+    { "testdev/fill", test_testdev_fill },
+    { "testdev/read-sweep", test_testdev_read_sweep },
     /* The library against a known-good implementation */
     { "reference/arm-smmuv3-s1-4k", test_s1_4k_linear,
       VSMMU_QTEST_ARM_SMMUV3 },
