@@ -17,6 +17,7 @@
 #include "hw/pci/pci_bus.h"
 #include "hw/sysbus.h"
 #include "migration/vmstate.h"
+#include "system/iommufd.h"
 #include "vsmmu-internal.h"
 #include "trace.h"
 
@@ -41,6 +42,15 @@ static bool vsmmu_check_properties(VsmmuState *s, Error **errp)
     if (s->ssidsize > 20) {
         error_setg(errp, "vsmmu: ssidsize=%u out of range [0, 20]",
                    s->ssidsize);
+        return false;
+    }
+    if (s->accel && !s->iommufd) {
+        error_setg(errp, "vsmmu: accel=on needs iommufd=<id of an iommufd "
+                   "object>");
+        return false;
+    }
+    if (!s->accel && s->iommufd) {
+        error_setg(errp, "vsmmu: iommufd= is only used with accel=on");
         return false;
     }
     return true;
@@ -201,6 +211,9 @@ static const Property vsmmu_properties[] = {
     DEFINE_PROP_UINT8("ssidsize", VsmmuState, ssidsize, 16),
     DEFINE_PROP_BOOL("ril", VsmmuState, ril, true),
     DEFINE_PROP_BOOL("ats", VsmmuState, ats, false),
+    DEFINE_PROP_BOOL("accel", VsmmuState, accel, false),
+    DEFINE_PROP_LINK("iommufd", VsmmuState, iommufd, TYPE_IOMMUFD_BACKEND,
+                     IOMMUFDBackend *),
 };
 
 static void vsmmu_class_init(ObjectClass *klass, const void *data)

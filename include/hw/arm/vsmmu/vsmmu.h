@@ -65,6 +65,8 @@ struct VsmmuState {
     uint8_t ssidsize;            /* substream ID bits, 0 = no substreams */
     bool ril;                    /* range invalidation (IDR3.RIL) */
     bool ats;                    /* ATS supported (IDR0.ATS) */
+    bool accel;                  /* nested translation through iommufd */
+    struct IOMMUFDBackend *iommufd;  /* accel: the host's /dev/iommu */
 
     /* Derived at realize from the properties, constant afterwards */
     uint32_t idr[6];             /* IDR0..IDR5 */
