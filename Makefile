@@ -4,6 +4,7 @@
 #   make          build build/qemu-build/qemu-system-aarch64
 #   make check    build, then run every test; last line "N passed, N failed"
 #   make run      build, then boot the demo guest; last line "vsmmu demo: …"
+#   make bench    build, then print "bench: <name>: <value>" lines
 #
 # All set-up (apt packages, QEMU source, guest kernel) happens inside these
 # targets and is skipped when already done.
@@ -38,7 +39,7 @@ endif
 
 NINJA_TARGETS := qemu-system-aarch64 vsmmu-qtests
 
-.PHONY: all build check run deps clean distclean FORCE
+.PHONY: all build check run bench deps clean distclean FORCE
 all: build
 
 # --- set-up --------------------------------------------------------------
@@ -92,6 +93,9 @@ check: build
 
 run: build
 	$(TOP)/demo/main.sh $(QEMU_BIN)
+
+bench: build
+	$(TOP)/scripts/bench.sh $(QEMU_BUILD)
 
 clean:
 	rm -rf $(QEMU_BUILD)

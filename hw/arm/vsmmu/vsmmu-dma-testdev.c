@@ -13,6 +13,7 @@
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "qemu/module.h"
+#include "qemu/timer.h"
 #include "hw/pci/pci_device.h"
 #include "hw/arm/vsmmu/dma-testdev.h"
 #include "migration/vmstate.h"
@@ -38,6 +39,7 @@ struct VsmmuDmaTestdevState {
     uint64_t stride;
     uint64_t pattern;
     uint64_t done_count;
+    uint64_t elapsed_ns;         /* not migrated: a host measurement */
 };
 
 static void testdev_record_failure(VsmmuDmaTestdevState *s, uint64_t iova)
@@ -147,6 +149,8 @@ static void testdev_run(VsmmuDmaTestdevState *s, unsigned op)
     bool bounded = op == VSMMU_TESTDEV_CMD_COPY ||
                    op == VSMMU_TESTDEV_CMD_FILL;
 
+    int64_t start = get_clock();
+
     s->status = 0;
     s->err_addr = 0;
 
@@ -178,6 +182,7 @@ static void testdev_run(VsmmuDmaTestdevState *s, unsigned op)
         }
     }
     s->done_count++;
+    s->elapsed_ns = get_clock() - start;
 }
 
 static uint64_t *testdev_reg(VsmmuDmaTestdevState *s, hwaddr reg)
@@ -201,6 +206,8 @@ static uint64_t *testdev_reg(VsmmuDmaTestdevState *s, hwaddr reg)
         return &s->pattern;
     case A_TESTDEV_DONE_COUNT:
         return &s->done_count;
+    case A_TESTDEV_ELAPSED_NS:
+        return &s->elapsed_ns;
     default:
         return NULL;
     }

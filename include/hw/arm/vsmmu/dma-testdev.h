@@ -40,6 +40,7 @@ REG64(TESTDEV_ITER,       0x38)     /* READ_SWEEP repetitions */
 REG64(TESTDEV_STRIDE,     0x40)     /* READ_SWEEP step in bytes */
 REG64(TESTDEV_PATTERN,    0x48)     /* FILL byte value (bits [7:0]) */
 REG64(TESTDEV_DONE_COUNT, 0x50)     /* RO: commands completed */
+REG64(TESTDEV_ELAPSED_NS, 0x58)     /* RO: host ns the last command took */
 
 /* TESTDEV_CMD.OP */
 #define VSMMU_TESTDEV_CMD_COPY          1

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Run the benchmarks; each prints "bench: <name>: <value>" lines.
+# Figures are ratios measured within one run (see docs/performance.md).
+#
+#   bench.sh QEMU_BUILD_DIR
+set -eu
+build=$(cd "$1" && pwd)
+export QTEST_QEMU_BINARY="$build/qemu-system-aarch64"
+
+# Translation: vsmmu vs arm-smmuv3, IOTLB-hit-heavy and miss-heavy
+"$build/tests/qtest/vsmmu/vsmmu-bench"
