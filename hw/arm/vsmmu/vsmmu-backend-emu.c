@@ -35,8 +35,8 @@ static void vsmmu_emu_tlbi(VsmmuState *s, const VsmmuCmd *c)
     vsmmu_invalidate_utlbs(s);
 }
 
-static unsigned vsmmu_emu_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
-                                        unsigned n, VsmmuCmdError *err)
+unsigned vsmmu_emu_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
+                                 unsigned n, VsmmuCmdError *err)
 {
     for (unsigned i = 0; i < n; i++) {
         const VsmmuCmd *c = &cmds[i];
@@ -66,7 +66,7 @@ static unsigned vsmmu_emu_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
     return n;
 }
 
-static void vsmmu_emu_config_reset(VsmmuState *s)
+void vsmmu_emu_config_reset(VsmmuState *s)
 {
     vsmmu_invalidate_configs(s, 0, UINT32_MAX);
     smmu_iotlb_inv_all(&s->smmu);

@@ -18,9 +18,6 @@
 #include "vsmmu-internal.h"
 #include "trace.h"
 
-/* Commands handed to the backend in one call, at most */
-#define VSMMU_BATCH_MAX     128
-
 static const char *vsmmu_cmd_name(uint8_t op)
 {
     switch (op) {

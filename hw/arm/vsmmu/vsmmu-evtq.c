@@ -48,42 +48,49 @@ static void vsmmu_evt_encode(const VsmmuEvent *ev, uint64_t rec[4])
     }
 }
 
-/*
- * Write one record at EVENTQ_PROD. Events are only recorded while the
- * SMMU and its event queue are enabled; on a full queue the record is
- * dropped and the overflow flag toggled (§7.4): PROD.OVFLG != CONS.OVACKFLG
- * tells the guest it lost events.
- */
-void vsmmu_evtq_record(VsmmuState *s, const VsmmuEvent *ev)
+/* Can the event queue take records now? */
+static bool vsmmu_evtq_active(VsmmuState *s)
+{
+    return vsmmu_enabled(s) && FIELD_EX32(s->cr0, CR0, EVENTQEN) &&
+           /* inactive until an EVENTQ_ABT_ERR is acknowledged */
+           !FIELD_EX32(s->gerror ^ s->gerrorn, GERROR, EVENTQ_ABT_ERR);
+}
+
+/* Records were lost: toggle PROD.OVFLG unless an overflow is pending */
+static void vsmmu_evtq_overflow(VsmmuState *s, uint64_t lost)
 {
     VsmmuQueue *q = &s->eventq;
-    uint64_t rec[4];
+
+    if (FIELD_EX32(q->prod, QUEUE_INDEX, OVFLG) ==
+        FIELD_EX32(q->cons, QUEUE_INDEX, OVFLG)) {
+        q->prod ^= R_QUEUE_INDEX_OVFLG_MASK;
+    }
+    s->stats.events_lost += lost;
+    vsmmu_irq_raise(s, VSMMU_IRQ_EVTQ);
+}
+
+void vsmmu_evtq_record_raw(VsmmuState *s, const uint64_t *rec)
+{
+    VsmmuQueue *q = &s->eventq;
+    uint64_t le[4];
     MemTxResult res;
 
-    if (!vsmmu_enabled(s) || !FIELD_EX32(s->cr0, CR0, EVENTQEN)) {
-        trace_vsmmu_evtq_drop_disabled(ev->id, ev->sid);
+    if (!vsmmu_evtq_active(s)) {
+        trace_vsmmu_evtq_drop_disabled(extract64(rec[0], 0, 8),
+                                       extract64(rec[0], 32, 32));
         return;
-    }
-    if (FIELD_EX32(s->gerror ^ s->gerrorn, GERROR, EVENTQ_ABT_ERR)) {
-        return;                 /* queue inactive until the abort is acked */
     }
     if (vsmmu_queue_full(q)) {
-        if (FIELD_EX32(q->prod, QUEUE_INDEX, OVFLG) ==
-            FIELD_EX32(q->cons, QUEUE_INDEX, OVFLG)) {
-            q->prod ^= R_QUEUE_INDEX_OVFLG_MASK;
-        }
-        s->stats.events_lost++;
-        trace_vsmmu_evtq_overflow(ev->id, ev->sid);
-        vsmmu_irq_raise(s, VSMMU_IRQ_EVTQ);
+        trace_vsmmu_evtq_overflow(extract64(rec[0], 0, 8),
+                                  extract64(rec[0], 32, 32));
+        vsmmu_evtq_overflow(s, 1);
         return;
     }
-
-    vsmmu_evt_encode(ev, rec);
     for (int i = 0; i < 4; i++) {
-        rec[i] = cpu_to_le64(rec[i]);
+        le[i] = cpu_to_le64(rec[i]);
     }
     res = dma_memory_write(&address_space_memory, vsmmu_queue_entry(q, q->prod),
-                           rec, sizeof(rec), MEMTXATTRS_UNSPECIFIED);
+                           le, sizeof(le), MEMTXATTRS_UNSPECIFIED);
     if (res != MEMTX_OK) {
         qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: event queue write to 0x%"
                       HWADDR_PRIx " failed\n", vsmmu_queue_entry(q, q->prod));
@@ -92,6 +99,29 @@ void vsmmu_evtq_record(VsmmuState *s, const VsmmuEvent *ev)
     }
     q->prod = vsmmu_queue_next(q, q->prod);
     s->stats.events++;
-    trace_vsmmu_evtq_record(ev->id, ev->sid, ev->input_addr, q->prod);
+    trace_vsmmu_evtq_record(extract64(rec[0], 0, 8), extract64(rec[0], 32, 32),
+                            rec[2], q->prod);
     vsmmu_irq_raise(s, VSMMU_IRQ_EVTQ);
+}
+
+/*
+ * Write one record at EVENTQ_PROD. Events are only recorded while the
+ * SMMU and its event queue are enabled; on a full queue the record is
+ * dropped and the overflow flag toggled (§7.4): PROD.OVFLG != CONS.OVACKFLG
+ * tells the guest it lost events.
+ */
+void vsmmu_evtq_record(VsmmuState *s, const VsmmuEvent *ev)
+{
+    uint64_t rec[4];
+
+    vsmmu_evt_encode(ev, rec);
+    vsmmu_evtq_record_raw(s, rec);
+}
+
+void vsmmu_evtq_lost(VsmmuState *s, uint64_t n)
+{
+    if (vsmmu_evtq_active(s) && n) {
+        trace_vsmmu_evtq_lost(n);
+        vsmmu_evtq_overflow(s, n);
+    }
 }

@@ -11,6 +11,8 @@
 #include "hw/arm/vsmmu/regs.h"
 #include "hw/arm/vsmmu/formats.h"
 #include "hw/arm/vsmmu/backend.h"
+#include "hw/pci/pci_device.h"
+#include "system/host_iommu_device.h"
 
 /* ---- per-device state ------------------------------------------------ */
 
@@ -46,6 +48,22 @@ struct VsmmuDevice {
     bool cfg_valid;              /* cfg holds the decoded STE/CD */
     VsmmuStreamCfg cfg;
     VsmmuUtlbEntry utlb[VSMMU_UTLB_ENTRIES];
+
+    /*
+     * Accelerated mode, assigned devices only: the host SMMU translates
+     * (guest stage 1 nested over the host stage 2); see vsmmu-accel.c.
+     */
+    PCIDevice *pdev;             /* the assigned device, NULL if emulated */
+    HostIOMMUDevice *hiod;       /* set while attached to the vsmmu */
+    uint32_t dev_id;             /* iommufd device */
+    uint32_t parent_hwpt_id;     /* its stage-2 (nesting parent) domain */
+    uint32_t vdevice_id;         /* 0: no vDEVICE */
+    uint32_t vsid;               /* the vDEVICE's virtual StreamID */
+    uint32_t hwpt_id;            /* domain it is attached to now */
+    VsmmuStreamKind hwpt_kind;
+    uint32_t s1_hwpt_id;         /* our nested S1 domain, 0 = none */
+    uint64_t vste[2];            /* ... and the vSTE it was made from */
+    MSITriggerFunc *msi_trigger; /* the device's own, put back on detach */
 };
 
 /* ---- events ---------------------------------------------------------- */
@@ -65,6 +83,10 @@ typedef struct VsmmuEvent {
 
 /* vsmmu-evtq.c */
 void vsmmu_evtq_record(VsmmuState *s, const VsmmuEvent *ev);
+/* A raw 32-byte record (host events in accelerated mode) */
+void vsmmu_evtq_record_raw(VsmmuState *s, const uint64_t *rec);
+/* @n events were lost before reaching the queue: the overflow flag */
+void vsmmu_evtq_lost(VsmmuState *s, uint64_t n);
 
 /* ---- queues (shared by CMDQ, EVENTQ, VCMDQs) --------------------------- */
 
@@ -145,6 +167,12 @@ extern const VsmmuCmdQueueOps vsmmu_main_cmdq_ops;
  */
 bool vsmmu_stream_config(VsmmuState *s, uint32_t sid, VsmmuStreamCfg *cfg,
                          VsmmuEvent *ev);
+/*
+ * The same for the STE alone (accelerated mode, where the host walks the
+ * CDs): @cfg->kind is ABORT, BYPASS or S1 and @cfg->ste the STE.
+ */
+bool vsmmu_stream_ste(VsmmuState *s, uint32_t sid, VsmmuStreamCfg *cfg,
+                      VsmmuEvent *ev);
 
 /* ---- translation (vsmmu-translate.c) ------------------------------------ */
 
@@ -160,6 +188,26 @@ static inline void vsmmu_invalidate_utlbs(VsmmuState *s)
 }
 /* Tell IOMMU notifiers (vhost, …) that [iova, iova + size) is gone */
 void vsmmu_notify_unmap(VsmmuState *s, int asid, uint64_t iova, uint64_t size);
+/* The software translation of one device (also MSIs of assigned ones) */
+IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
+                                  IOMMUAccessFlags flag);
+
+/* ---- accelerated mode (vsmmu-accel.c) ---------------------------------- */
+
+extern const VsmmuBackendOps vsmmu_backend_accel;
+bool vsmmu_accel_realize(VsmmuState *s, Error **errp);
+/* Does the host translate for this device (accel vsmmu, assigned)? */
+bool vsmmu_accel_is_host_dev(VsmmuState *s, PCIBus *bus, int devfn);
+bool vsmmu_accel_attach(VsmmuState *s, VsmmuDevice *vdev,
+                        HostIOMMUDevice *hiod, Error **errp);
+void vsmmu_accel_detach(VsmmuState *s, VsmmuDevice *vdev);
+/* `info vsmmu` text for this instance */
+void vsmmu_accel_info(VsmmuState *s, GString *buf);
+
+/* ---- monitor (vsmmu-monitor.c) ------------------------------------------- */
+
+/* The x-info property (QMP qom-get), at instance_init */
+void vsmmu_monitor_init(Object *obj);
 
 /* ---- registers (vsmmu-regs.c) ------------------------------------------- */
 

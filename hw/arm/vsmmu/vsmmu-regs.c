@@ -304,6 +304,9 @@ static void vsmmu_write_cr0(VsmmuState *s, uint32_t val)
     if ((old ^ s->cr0) & R_CR0_SMMUEN_MASK) {
         vsmmu_config_changed(s);
     }
+    if (((old ^ s->cr0) & R_CR0_EVENTQEN_MASK) && s->backend->eventq_changed) {
+        s->backend->eventq_changed(s);
+    }
     if (!(old & R_CR0_CMDQEN_MASK) && (s->cr0 & R_CR0_CMDQEN_MASK)) {
         vsmmu_run_cmdq(s);
     }

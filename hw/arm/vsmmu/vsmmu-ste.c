@@ -240,8 +240,12 @@ static bool vsmmu_cd_decode(VsmmuState *s, uint32_t sid, const uint64_t *cd,
     return true;
 }
 
+/*
+ * Decode the STE in @c->ste. With @ste_only, stop after the STE's own
+ * checks (accelerated mode: the host SMMU walks the CDs itself).
+ */
 static bool vsmmu_ste_decode(VsmmuState *s, uint32_t sid, VsmmuStreamCfg *c,
-                             VsmmuEvent *ev)
+                             bool ste_only, VsmmuEvent *ev)
 {
     const uint64_t *ste = c->ste;
     unsigned config = FIELD_EX64(ste[0], STE0, CONFIG);
@@ -287,6 +291,15 @@ static bool vsmmu_ste_decode(VsmmuState *s, uint32_t sid, VsmmuStreamCfg *c,
                            "STE.S1ContextPtr beyond the output address size");
     }
 
+    if (ste_only) {
+        if (cdmax && FIELD_EX64(ste[1], STE1, S1DSS) > VSMMU_S1DSS_SSID0) {
+            return vsmmu_fault(ev, VSMMU_EVT_C_BAD_STE, sid,
+                               "reserved STE.S1DSS");
+        }
+        c->kind = VSMMU_STREAM_S1;
+        return true;
+    }
+
     /* A transaction without a substream: S1DSS decides (§5.2, S1DSS) */
     s1dss = cdmax ? FIELD_EX64(ste[1], STE1, S1DSS) : VSMMU_S1DSS_SSID0;
     switch (s1dss) {
@@ -317,5 +330,15 @@ bool vsmmu_stream_config(VsmmuState *s, uint32_t sid, VsmmuStreamCfg *cfg,
     memset(cfg, 0, sizeof(*cfg));
     ev->sid = sid;
     return vsmmu_ste_fetch(s, sid, cfg->ste, ev) &&
-           vsmmu_ste_decode(s, sid, cfg, ev);
+           vsmmu_ste_decode(s, sid, cfg, false, ev);
+}
+
+bool vsmmu_stream_ste(VsmmuState *s, uint32_t sid, VsmmuStreamCfg *cfg,
+                      VsmmuEvent *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    memset(cfg, 0, sizeof(*cfg));
+    ev->sid = sid;
+    return vsmmu_ste_fetch(s, sid, cfg->ste, ev) &&
+           vsmmu_ste_decode(s, sid, cfg, true, ev);
 }

@@ -33,7 +33,8 @@ static AddressSpace *vsmmu_find_add_as(PCIBus *bus, void *opaque, int devfn)
         g_hash_table_insert(bs->smmu_pcibus_by_busptr, bus, sbus);
     }
     if (sbus->pbdev[devfn]) {
-        return &sbus->pbdev[devfn]->as;
+        vdev = container_of(sbus->pbdev[devfn], VsmmuDevice, sdev);
+        goto out;
     }
 
     vdev = g_new0(VsmmuDevice, 1);
@@ -50,11 +51,64 @@ static AddressSpace *vsmmu_find_add_as(PCIBus *bus, void *opaque, int devfn)
     QLIST_INSERT_HEAD(&s->devices, vdev, link);
     sbus->pbdev[devfn] = &vdev->sdev;
     trace_vsmmu_add_device(name);
+out:
+    /*
+     * The host SMMU translates for assigned devices of an accel vsmmu: VFIO
+     * maps guest RAM (system memory) into the stage 2 the guest's stage 1
+     * nests over.
+     */
+    if (vsmmu_accel_is_host_dev(s, bus, devfn)) {
+        return &address_space_memory;
+    }
     return &vdev->sdev.as;
+}
+
+static VsmmuDevice *vsmmu_find_dev(VsmmuState *s, PCIBus *bus, int devfn)
+{
+    SMMUPciBus *sbus = g_hash_table_lookup(s->smmu.smmu_pcibus_by_busptr,
+                                           bus);
+
+    return sbus && sbus->pbdev[devfn] ?
+           container_of(sbus->pbdev[devfn], VsmmuDevice, sdev) : NULL;
+}
+
+static bool vsmmu_wants_nesting_parent(PCIBus *bus, void *opaque, int devfn)
+{
+    return vsmmu_accel_is_host_dev(opaque, bus, devfn);
+}
+
+static bool vsmmu_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
+                                   HostIOMMUDevice *hiod, Error **errp)
+{
+    VsmmuState *s = opaque;
+    VsmmuDevice *vdev;
+    bool ok;
+
+    vsmmu_find_add_as(bus, s, devfn);
+    vdev = vsmmu_find_dev(s, bus, devfn);
+    qemu_mutex_lock(&s->mutex);
+    ok = vsmmu_accel_attach(s, vdev, hiod, errp);
+    qemu_mutex_unlock(&s->mutex);
+    return ok;
+}
+
+static void vsmmu_unset_iommu_device(PCIBus *bus, void *opaque, int devfn)
+{
+    VsmmuState *s = opaque;
+    VsmmuDevice *vdev = vsmmu_find_dev(s, bus, devfn);
+
+    if (vdev) {
+        qemu_mutex_lock(&s->mutex);
+        vsmmu_accel_detach(s, vdev);
+        qemu_mutex_unlock(&s->mutex);
+    }
 }
 
 const PCIIOMMUOps vsmmu_pci_iommu_ops = {
     .get_address_space = vsmmu_find_add_as,
+    .set_iommu_device = vsmmu_set_iommu_device,
+    .unset_iommu_device = vsmmu_unset_iommu_device,
+    .wants_nesting_parent = vsmmu_wants_nesting_parent,
 };
 
 void vsmmu_invalidate_configs(VsmmuState *s, uint32_t first, uint32_t last)
@@ -163,10 +217,9 @@ static void vsmmu_translation_fault(VsmmuState *s, VsmmuDevice *vdev,
     }
 }
 
-static IOMMUTLBEntry vsmmu_translate(IOMMUMemoryRegion *mr, hwaddr addr,
-                                     IOMMUAccessFlags flag, int iommu_idx)
+IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
+                                  IOMMUAccessFlags flag)
 {
-    VsmmuDevice *vdev = container_of(mr, VsmmuDevice, sdev.iommu);
     VsmmuState *s = vdev->s;
     VsmmuUtlbEntry *u = &vdev->utlb[(addr >> 12) % VSMMU_UTLB_ENTRIES];
     IOMMUTLBEntry entry = {
@@ -241,6 +294,13 @@ out:
     qemu_mutex_unlock(&s->mutex);
     trace_vsmmu_translate(smmu_get_sid(&vdev->sdev), addr, entry.perm);
     return entry;
+}
+
+static IOMMUTLBEntry vsmmu_translate(IOMMUMemoryRegion *mr, hwaddr addr,
+                                     IOMMUAccessFlags flag, int iommu_idx)
+{
+    return vsmmu_translate_dev(container_of(mr, VsmmuDevice, sdev.iommu),
+                               addr, flag);
 }
 
 static int vsmmu_notify_flag_changed(IOMMUMemoryRegion *iommu,

@@ -106,6 +106,9 @@ static void vsmmu_realize(DeviceState *dev, Error **errp)
     qemu_mutex_init(&s->mutex);
     QLIST_INIT(&s->devices);
     s->backend = &vsmmu_backend_emu;
+    if (s->accel && !vsmmu_accel_realize(s, errp)) {
+        return;
+    }
 
     vsmmu_regs_init_idr(s);
     vsmmu_regs_reset(s);
@@ -197,12 +200,18 @@ static void vsmmu_instance_init(Object *obj)
         { "x-stats-events-lost", &s->stats.events_lost },
         { "x-stats-translations", &s->stats.translations },
         { "x-stats-utlb-hits", &s->stats.utlb_hits },
+        { "x-stats-host-ioctls", &s->stats.host_ioctls },
+        { "x-stats-host-inval-ioctls", &s->stats.host_inval_ioctls },
+        { "x-stats-host-inval-cmds", &s->stats.host_inval_cmds },
+        { "x-stats-host-events", &s->stats.host_events },
+        { "x-stats-host-events-lost", &s->stats.host_events_lost },
     };
 
     for (int i = 0; i < ARRAY_SIZE(stats); i++) {
         object_property_add_uint64_ptr(obj, stats[i].name, stats[i].val,
                                        OBJ_PROP_FLAG_READ);
     }
+    vsmmu_monitor_init(obj);
 }
 
 static const Property vsmmu_properties[] = {
@@ -214,6 +223,8 @@ static const Property vsmmu_properties[] = {
     DEFINE_PROP_BOOL("accel", VsmmuState, accel, false),
     DEFINE_PROP_LINK("iommufd", VsmmuState, iommufd, TYPE_IOMMUFD_BACKEND,
                      IOMMUFDBackend *),
+    /* accel: off sends one invalidation ioctl per command (benchmarks) */
+    DEFINE_PROP_BOOL("x-batch", VsmmuState, batch, true),
 };
 
 static void vsmmu_class_init(ObjectClass *klass, const void *data)

@@ -31,6 +31,9 @@ typedef struct VsmmuCmd {
     uint32_t sid_first, sid_last;   /* CFGI_STE_RANGE */
 } VsmmuCmd;
 
+/* Commands handed to a backend in one call, at most */
+#define VSMMU_BATCH_MAX     128
+
 /*
  * The backend operations. process_batch() receives the commands between
  * two CMD_SYNCs (or a bounded slice of them), in order; it returns how
@@ -43,8 +46,15 @@ typedef struct VsmmuBackendOps {
                               unsigned n, VsmmuCmdError *err);
     /* SMMUEN, GBPA or the stream table base changed: drop what was cached */
     void (*config_reset)(VsmmuState *s);
+    /* CR0.EVENTQEN changed (optional) */
+    void (*eventq_changed)(VsmmuState *s);
 } VsmmuBackendOps;
 
 extern const VsmmuBackendOps vsmmu_backend_emu;
+
+/* The emulated backend's work, which the accelerated one also does */
+unsigned vsmmu_emu_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
+                                 unsigned n, VsmmuCmdError *err);
+void vsmmu_emu_config_reset(VsmmuState *s);
 
 #endif /* HW_ARM_VSMMU_BACKEND_H */

@@ -48,6 +48,11 @@ typedef struct VsmmuStats {
     uint64_t events_lost;        /* events dropped on a full queue */
     uint64_t translations;       /* translate calls */
     uint64_t utlb_hits;          /* ... answered by the per-device cache */
+    uint64_t host_ioctls;        /* accel: iommufd ioctls issued */
+    uint64_t host_inval_ioctls;  /* ... of which IOMMU_HWPT_INVALIDATE */
+    uint64_t host_inval_cmds;    /* commands those carried */
+    uint64_t host_events;        /* vEVENTQ records injected */
+    uint64_t host_events_lost;   /* vEVENTQ sequence gaps + LOST_EVENTS */
 } VsmmuStats;
 
 typedef struct VsmmuDevice VsmmuDevice;
@@ -67,6 +72,8 @@ struct VsmmuState {
     bool ats;                    /* ATS supported (IDR0.ATS) */
     bool accel;                  /* nested translation through iommufd */
     struct IOMMUFDBackend *iommufd;  /* accel: the host's /dev/iommu */
+    bool batch;                  /* accel: one ioctl per batch (x-batch) */
+    struct VsmmuAccel *host;     /* accel: the host SMMU's objects */
 
     /* Derived at realize from the properties, constant afterwards */
     uint32_t idr[6];             /* IDR0..IDR5 */

@@ -1,0 +1,886 @@
+/*
+ * vsmmu: the accelerated backend — guest stage 1 nested over a host stage 2
+ * through iommufd (Linux 6.17+ uAPI, Arm SMMUv3 host)
+ *
+ * Assigned (vfio-pci, iommufd) devices behind an accel vsmmu get system
+ * memory as their DMA address space, so VFIO maps all guest RAM into the
+ * IOAS: that is the stage 2, allocated by VFIO as a nesting parent because
+ * the vsmmu asks for one (PCIIOMMUOps.wants_nesting_parent). On the first
+ * such device the vsmmu creates, on that parent, the host objects of its
+ * host SMMU: the vIOMMU and two nested domains for abort and bypass. Every
+ * device gets a vDEVICE (its virtual StreamID = the StreamID the guest sees)
+ * when it attaches, and a nested domain built from its guest STE whenever
+ * the guest installs one (CFGI_STE*, SMMUEN, GBPA), attached by replace.
+ *
+ * Invalidations between two CMD_SYNCs go to the host in one
+ * IOMMU_HWPT_INVALIDATE on the vIOMMU; the guest's CMD_SYNC completes when
+ * it returns. Host events (vEVENTQ) land in the guest's event queue, lost
+ * ones as the architected overflow flag.
+ *
+ * Emulated devices may sit behind the same vsmmu: the emulated backend's
+ * software stage 1 serves them (their stage 2 is the identity), and every
+ * guest command also takes effect there.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/error-report.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "qapi/error.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/pci/msi.h"
+#include "migration/blocker.h"
+#include "system/iommufd.h"
+#include "hw/vfio/vsmmu-iommufd.h"
+#include "vsmmu-internal.h"
+#include "trace.h"
+
+/* Records read from the vEVENTQ at once (header + Arm SMMUv3 event) */
+#define VSMMU_VEVENT_BATCH      64
+#define VSMMU_VEVENTQ_DEPTH_MIN 64
+
+/* An out_capabilities bit of Linux 7.2 missing from QEMU 10.2 headers */
+#ifndef IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED
+#define IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED (1 << 3)
+#endif
+
+/* vSTE bits the host accepts for nesting (Linux arm-smmu-v3-iommufd) */
+#define VSMMU_VSTE0_ALLOWED     (R_STE0_V_MASK | R_STE0_CONFIG_MASK | \
+                                 R_STE0_S1FMT_MASK | \
+                                 R_STE0_S1CONTEXTPTR_MASK | \
+                                 R_STE0_S1CDMAX_MASK)
+#define VSMMU_VSTE1_ALLOWED     (R_STE1_S1DSS_MASK | R_STE1_S1CIR_MASK | \
+                                 R_STE1_S1COR_MASK | R_STE1_S1CSH_MASK | \
+                                 R_STE1_S1STALLD_MASK | R_STE1_EATS_MASK)
+
+/* The host SMMU's objects, shared by the devices behind this vsmmu */
+typedef struct VsmmuAccel {
+    IOMMUFDBackend *be;
+    Error *migration_blocker;
+    unsigned ndevs;              /* attached assigned devices */
+
+    /* Valid while ndevs > 0 */
+    char *first_dev;             /* the device the vIOMMU was made with */
+    uint32_t parent_hwpt_id;     /* the stage 2 (nesting parent) */
+    uint32_t viommu_id;
+    uint32_t abort_hwpt_id;
+    uint32_t bypass_hwpt_id;
+    struct iommu_hw_info_arm_smmuv3 info;
+
+    /* vEVENTQ, while the guest's event queue is enabled */
+    uint32_t veventq_id;         /* 0: none */
+    int veventq_fd;
+    uint32_t vevent_seq;         /* next expected sequence number */
+    bool vevent_seq_valid;
+} VsmmuAccel;
+
+static const char *vsmmu_kind_name(VsmmuStreamKind kind)
+{
+    switch (kind) {
+    case VSMMU_STREAM_ABORT:  return "abort";
+    case VSMMU_STREAM_BYPASS: return "bypass";
+    case VSMMU_STREAM_S1:     return "s1-nested";
+    default:                  return "?";
+    }
+}
+
+static const char *vsmmu_dev_name(VsmmuDevice *vdev)
+{
+    return vdev->hiod && vdev->hiod->name ? vdev->hiod->name :
+           vdev->pdev ? vdev->pdev->name : "?";
+}
+
+static void vsmmu_host_destroy(VsmmuState *s, uint32_t *id)
+{
+    if (*id) {
+        s->stats.host_ioctls++;
+        if (vsmmu_iommufd_destroy(s->host->be, *id)) {
+            error_report("vsmmu: failed to destroy iommufd object %u", *id);
+        }
+        *id = 0;
+    }
+}
+
+/* ---- host compatibility -------------------------------------------------- */
+
+/*
+ * What the vsmmu advertises must be something the host SMMU can do for the
+ * guest: it walks the guest's CD tables and page tables and executes its
+ * invalidations as they are.
+ */
+static bool vsmmu_accel_check_host(VsmmuState *s, const char *dev,
+                                   const struct iommu_hw_info_arm_smmuv3 *h,
+                                   uint64_t caps, Error **errp)
+{
+    static const struct {
+        const char *field;
+        int idr, shift, len;
+        bool at_least;           /* guest value <= host value suffices */
+    } checks[] = {
+        { "IDR0.TTF (AArch64 tables)",  0, 2,  2, false },
+        { "IDR0.ASID16",                0, 12, 1, true },
+        { "IDR0.CD2L (2-level CD tables)", 0, 19, 1, true },
+        { "IDR1.SSIDSIZE",              1, 6,  5, true },
+        { "IDR3.RIL",                   3, 10, 1, true },
+        { "IDR5.GRAN4K",                5, 4,  1, true },
+        { "IDR5.GRAN16K",               5, 5,  1, true },
+        { "IDR5.GRAN64K",               5, 6,  1, true },
+    };
+    unsigned host_oas, guest_oas, tt;
+
+    for (int i = 0; i < ARRAY_SIZE(checks); i++) {
+        uint32_t g = extract32(s->idr[checks[i].idr], checks[i].shift,
+                               checks[i].len);
+        uint32_t hv = extract32(h->idr[checks[i].idr], checks[i].shift,
+                                checks[i].len);
+        bool ok = checks[i].at_least ? g <= hv : (g & hv) == g;
+
+        if (!ok) {
+            error_setg(errp, "vsmmu: %s: the vsmmu advertises %u, the host "
+                       "SMMU of device %s has %u", checks[i].field, g, dev,
+                       hv);
+            return false;
+        }
+    }
+    /* TTENDIAN: 0 mixed, 2 little-endian only; 3 big-endian only won't do */
+    tt = extract32(h->idr[0], 21, 2);
+    if (tt == 3) {
+        error_setg(errp, "vsmmu: the host SMMU of device %s walks big-endian "
+                   "tables only (IDR0.TTENDIAN = 3); the guest's are "
+                   "little-endian", dev);
+        return false;
+    }
+    guest_oas = FIELD_EX32(s->idr[5], IDR5, OAS);
+    host_oas = extract32(h->idr[5], 0, 3);
+    if (guest_oas > host_oas) {
+        error_setg(errp, "vsmmu: oas=%u is larger than the host SMMU of "
+                   "device %s supports (IDR5.OAS encoding %u, vsmmu %u)",
+                   s->oas, dev, host_oas, guest_oas);
+        return false;
+    }
+    if (s->ats && (caps & IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED)) {
+        error_setg(errp, "vsmmu: ats=on but the host reports no ATS for "
+                   "device %s", dev);
+        return false;
+    }
+    return true;
+}
+
+/* ---- host objects of the host SMMU ---------------------------------------- */
+
+static int vsmmu_accel_nested(VsmmuState *s, uint32_t dev_id,
+                              const uint64_t vste[2], uint32_t *id,
+                              Error **errp)
+{
+    s->stats.host_ioctls++;
+    return vsmmu_iommufd_nested_alloc(s->host->be, dev_id, s->host->viommu_id,
+                                      vste, id, errp);
+}
+
+/* The first assigned device: vIOMMU and the abort/bypass domains */
+static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
+                                Error **errp)
+{
+    VsmmuAccel *h = s->host;
+    uint64_t abort_ste[2] = {
+        R_STE0_V_MASK | FIELD_DP64(0, STE0, CONFIG, VSMMU_STE_CFG_ABORT), 0
+    };
+    uint64_t bypass_ste[2] = {
+        R_STE0_V_MASK | FIELD_DP64(0, STE0, CONFIG, VSMMU_STE_CFG_BYPASS), 0
+    };
+
+    s->stats.host_ioctls++;
+    if (!vsmmu_iommufd_viommu_alloc(h->be, vdev->dev_id,
+                                    IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+                                    vdev->parent_hwpt_id, NULL, 0,
+                                    &h->viommu_id, errp)) {
+        error_prepend(errp, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
+        return false;
+    }
+    h->parent_hwpt_id = vdev->parent_hwpt_id;
+    if (vsmmu_accel_nested(s, vdev->dev_id, abort_ste, &h->abort_hwpt_id,
+                           errp) ||
+        vsmmu_accel_nested(s, vdev->dev_id, bypass_ste, &h->bypass_hwpt_id,
+                           errp)) {
+        vsmmu_host_destroy(s, &h->abort_hwpt_id);
+        vsmmu_host_destroy(s, &h->viommu_id);
+        return false;
+    }
+    h->first_dev = g_strdup(vsmmu_dev_name(vdev));
+    trace_vsmmu_accel_host_up(h->first_dev, h->viommu_id, h->parent_hwpt_id);
+    return true;
+}
+
+static void vsmmu_accel_veventq_sync(VsmmuState *s);
+
+static void vsmmu_accel_host_down(VsmmuState *s)
+{
+    VsmmuAccel *h = s->host;
+
+    trace_vsmmu_accel_host_down(h->viommu_id);
+    h->ndevs = 0;
+    vsmmu_accel_veventq_sync(s);
+    vsmmu_host_destroy(s, &h->bypass_hwpt_id);
+    vsmmu_host_destroy(s, &h->abort_hwpt_id);
+    vsmmu_host_destroy(s, &h->viommu_id);
+    h->parent_hwpt_id = 0;
+    g_clear_pointer(&h->first_dev, g_free);
+}
+
+/* ---- vDEVICE ---------------------------------------------------------------- */
+
+/*
+ * The vDEVICE carries the StreamID the guest uses for the device. It is
+ * made at attach; behind a bridge whose bus number the guest has not
+ * assigned yet, or after the guest renumbered, it is (re)made when the
+ * guest next installs the device's STE.
+ */
+static bool vsmmu_accel_vdevice(VsmmuState *s, VsmmuDevice *vdev,
+                                Error **errp)
+{
+    uint32_t sid = smmu_get_sid(&vdev->sdev);
+
+    if (vdev->vdevice_id && vdev->vsid == sid) {
+        return true;
+    }
+    if (!pci_bus_is_root(vdev->sdev.bus) && !pci_bus_num(vdev->sdev.bus)) {
+        return true;             /* bus number not assigned yet */
+    }
+    vsmmu_host_destroy(s, &vdev->vdevice_id);
+    s->stats.host_ioctls++;
+    if (!vsmmu_iommufd_vdevice_alloc(s->host->be, s->host->viommu_id,
+                                     vdev->dev_id, sid, &vdev->vdevice_id,
+                                     errp)) {
+        error_prepend(errp, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
+        return false;
+    }
+    vdev->vsid = sid;
+    trace_vsmmu_accel_vdevice(vsmmu_dev_name(vdev), sid, vdev->vdevice_id);
+    return true;
+}
+
+/* ---- STE -> host domain ----------------------------------------------------- */
+
+static bool vsmmu_accel_attach_hwpt(VsmmuState *s, VsmmuDevice *vdev,
+                                    uint32_t hwpt_id, VsmmuStreamKind kind)
+{
+    Error *err = NULL;
+
+    if (vdev->hwpt_id == hwpt_id) {
+        return true;
+    }
+    s->stats.host_ioctls++;
+    if (!vsmmu_iommufd_attach(vdev->hiod, hwpt_id, &err)) {
+        error_reportf_err(err, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
+        return false;
+    }
+    vdev->hwpt_id = hwpt_id;
+    vdev->hwpt_kind = kind;
+    trace_vsmmu_accel_attach(vsmmu_dev_name(vdev), hwpt_id,
+                             vsmmu_kind_name(kind));
+    return true;
+}
+
+/* Abort without an event (STE.Config = abort, GBPA.ABORT, host failure) */
+static void vsmmu_accel_install_abort(VsmmuState *s, VsmmuDevice *vdev)
+{
+    if (vsmmu_accel_attach_hwpt(s, vdev, s->host->abort_hwpt_id,
+                                VSMMU_STREAM_ABORT)) {
+        vsmmu_host_destroy(s, &vdev->s1_hwpt_id);
+    }
+}
+
+static void vsmmu_accel_bad_ste(VsmmuState *s, VsmmuDevice *vdev,
+                                const VsmmuEvent *ev, bool report)
+{
+    vsmmu_accel_install_abort(s, vdev);
+    if (report && ev->id) {
+        vsmmu_evtq_record(s, ev);
+    }
+}
+
+/*
+ * Make the host translate for @vdev as the guest now says. @report: the
+ * guest asked for this STE explicitly (CFGI_STE*), so a bad one gets its
+ * C_BAD_STE now; the host would only abort silently.
+ */
+static void vsmmu_accel_install(VsmmuState *s, VsmmuDevice *vdev, bool report)
+{
+    VsmmuStreamCfg cfg;
+    VsmmuEvent ev;
+    Error *err = NULL;
+    uint64_t vste[2];
+    uint32_t id;
+    int ret;
+
+    if (!vsmmu_enabled(s)) {
+        if (FIELD_EX32(s->gbpa, GBPA, ABORT)) {
+            vsmmu_accel_install_abort(s, vdev);
+        } else if (vsmmu_accel_attach_hwpt(s, vdev, s->host->bypass_hwpt_id,
+                                           VSMMU_STREAM_BYPASS)) {
+            vsmmu_host_destroy(s, &vdev->s1_hwpt_id);
+        }
+        return;
+    }
+    if (!vsmmu_accel_vdevice(s, vdev, &err)) {
+        error_report_err(err);
+        vsmmu_accel_install_abort(s, vdev);
+        return;
+    }
+    if (!vsmmu_stream_ste(s, smmu_get_sid(&vdev->sdev), &cfg, &ev)) {
+        vsmmu_accel_bad_ste(s, vdev, &ev, report);
+        return;
+    }
+    switch (cfg.kind) {
+    case VSMMU_STREAM_ABORT:
+        vsmmu_accel_install_abort(s, vdev);
+        return;
+    case VSMMU_STREAM_BYPASS:
+        if (vsmmu_accel_attach_hwpt(s, vdev, s->host->bypass_hwpt_id,
+                                    VSMMU_STREAM_BYPASS)) {
+            vsmmu_host_destroy(s, &vdev->s1_hwpt_id);
+        }
+        return;
+    case VSMMU_STREAM_S1:
+        break;
+    }
+
+    vste[0] = cfg.ste[0] & VSMMU_VSTE0_ALLOWED;
+    vste[1] = cfg.ste[1] & VSMMU_VSTE1_ALLOWED;
+    if (!s->ats) {
+        vste[1] &= ~R_STE1_EATS_MASK;
+    }
+    if (vdev->s1_hwpt_id && vdev->hwpt_id == vdev->s1_hwpt_id &&
+        !memcmp(vste, vdev->vste, sizeof(vste))) {
+        return;                  /* unchanged: the host caches it already */
+    }
+    if (!vdev->vdevice_id) {
+        /* The host needs a vDEVICE for S1; none before the bus number */
+        ev.id = VSMMU_EVT_C_BAD_STREAMID;
+        vsmmu_accel_bad_ste(s, vdev, &ev, report);
+        return;
+    }
+    ret = vsmmu_accel_nested(s, vdev->dev_id, vste, &id, &err);
+    if (ret) {
+        /* -EIO: the host refuses this vSTE; the guest sees C_BAD_STE */
+        if (ret != -EIO) {
+            error_report_err(err);
+        } else {
+            error_free(err);
+        }
+        ev.id = VSMMU_EVT_C_BAD_STE;
+        vsmmu_accel_bad_ste(s, vdev, &ev, true);
+        return;
+    }
+    if (!vsmmu_accel_attach_hwpt(s, vdev, id, VSMMU_STREAM_S1)) {
+        vsmmu_host_destroy(s, &id);
+        ev.id = VSMMU_EVT_C_BAD_STE;
+        vsmmu_accel_bad_ste(s, vdev, &ev, true);
+        return;
+    }
+    /* Replaced: the old nested domain is no longer in use */
+    vsmmu_host_destroy(s, &vdev->s1_hwpt_id);
+    vdev->s1_hwpt_id = id;
+    memcpy(vdev->vste, vste, sizeof(vste));
+}
+
+static void vsmmu_accel_install_range(VsmmuState *s, uint32_t first,
+                                      uint32_t last, bool report)
+{
+    VsmmuDevice *vdev;
+
+    QLIST_FOREACH(vdev, &s->devices, link) {
+        uint32_t sid = smmu_get_sid(&vdev->sdev);
+
+        if (vdev->hiod && sid >= first && sid <= last) {
+            vsmmu_accel_install(s, vdev, report);
+        }
+    }
+}
+
+/* ---- vEVENTQ ------------------------------------------------------------ */
+
+static void vsmmu_accel_vevent_read(void *opaque)
+{
+    VsmmuState *s = opaque;
+    VsmmuAccel *h = s->host;
+    struct {
+        struct iommufd_vevent_header hdr;
+        struct iommu_vevent_arm_smmuv3 evt;
+    } QEMU_PACKED buf[VSMMU_VEVENT_BATCH];
+    uint8_t *p = (uint8_t *)buf;
+    ssize_t len = read(h->veventq_fd, buf, sizeof(buf));
+    ssize_t off = 0;
+
+    if (len < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+            error_report("vsmmu: vEVENTQ read failed: %s", strerror(errno));
+        }
+        return;
+    }
+    qemu_mutex_lock(&s->mutex);
+    while (off + (ssize_t)sizeof(struct iommufd_vevent_header) <= len) {
+        struct iommufd_vevent_header hdr;
+        uint64_t rec[4];
+
+        memcpy(&hdr, p + off, sizeof(hdr));
+        off += sizeof(hdr);
+        if (h->vevent_seq_valid && hdr.sequence != h->vevent_seq) {
+            /* Sequence numbers run [0, INT_MAX] and wrap */
+            uint32_t gap = (hdr.sequence - h->vevent_seq) & INT32_MAX;
+
+            s->stats.host_events_lost += gap;
+            vsmmu_evtq_lost(s, gap);
+        }
+        h->vevent_seq = (hdr.sequence + 1) & INT32_MAX;
+        h->vevent_seq_valid = true;
+        if (hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
+            /* no payload; the gap before the next record counts them */
+            trace_vsmmu_accel_vevent_lost(hdr.sequence);
+            s->stats.host_events_lost++;
+            vsmmu_evtq_lost(s, 1);
+            continue;
+        }
+        if (off + (ssize_t)sizeof(rec) > len) {
+            error_report("vsmmu: truncated vEVENTQ record");
+            break;
+        }
+        memcpy(rec, p + off, sizeof(rec));
+        off += sizeof(rec);
+        for (int i = 0; i < 4; i++) {
+            rec[i] = le64_to_cpu(rec[i]);
+        }
+        trace_vsmmu_accel_vevent(hdr.sequence, rec[0], rec[2]);
+        s->stats.host_events++;
+        vsmmu_evtq_record_raw(s, rec);
+    }
+    qemu_mutex_unlock(&s->mutex);
+}
+
+/* A vEVENTQ exists exactly while there is a vIOMMU and EVENTQEN is set */
+static void vsmmu_accel_veventq_sync(VsmmuState *s)
+{
+    VsmmuAccel *h = s->host;
+    bool want = h->ndevs && h->viommu_id &&
+                FIELD_EX32(s->cr0, CR0, EVENTQEN);
+    Error *err = NULL;
+    uint32_t depth;
+
+    if (want == !!h->veventq_id) {
+        return;
+    }
+    if (!want) {
+        qemu_set_fd_handler(h->veventq_fd, NULL, NULL, NULL);
+        close(h->veventq_fd);
+        h->veventq_fd = -1;
+        vsmmu_host_destroy(s, &h->veventq_id);
+        return;
+    }
+    depth = MAX(1u << vsmmu_queue_log2size(&s->eventq),
+                VSMMU_VEVENTQ_DEPTH_MIN);
+    s->stats.host_ioctls++;
+    if (!vsmmu_iommufd_veventq_alloc(h->be, h->viommu_id,
+                                     IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, depth,
+                                     &h->veventq_id, &h->veventq_fd, &err)) {
+        /* The guest still runs; it will not see host faults */
+        error_reportf_err(err, "vsmmu: host events will not reach the "
+                          "guest: ");
+        h->veventq_id = 0;
+        return;
+    }
+    h->vevent_seq_valid = false;
+    qemu_set_fd_handler(h->veventq_fd, vsmmu_accel_vevent_read, NULL, s);
+}
+
+/* ---- backend operations --------------------------------------------------- */
+
+/* Which commands the host executes; the rest are ours alone */
+static bool vsmmu_accel_forward(VsmmuState *s, const VsmmuCmd *c)
+{
+    VsmmuDevice *vdev;
+
+    if (!s->host->ndevs) {
+        return false;
+    }
+    switch (c->opcode) {
+    case VSMMU_CMD_TLBI_NH_ALL:
+    case VSMMU_CMD_TLBI_NH_ASID:
+    case VSMMU_CMD_TLBI_NH_VA:
+    case VSMMU_CMD_TLBI_NH_VAA:
+    case VSMMU_CMD_TLBI_NSNH_ALL:
+        return true;
+    case VSMMU_CMD_ATC_INV:
+    case VSMMU_CMD_CFGI_CD:
+    case VSMMU_CMD_CFGI_CD_ALL:
+        /* by StreamID: only for devices the host knows (a vDEVICE) */
+        QLIST_FOREACH(vdev, &s->devices, link) {
+            if (vdev->vdevice_id && vdev->vsid == c->sid) {
+                return true;
+            }
+        }
+        return false;
+    default:
+        return false;
+    }
+}
+
+static int vsmmu_accel_send(VsmmuState *s, uint64_t (*cmds)[2], uint32_t *num)
+{
+    int ret;
+
+    s->stats.host_ioctls++;
+    s->stats.host_inval_ioctls++;
+    ret = vsmmu_iommufd_invalidate(s->host->be, s->host->viommu_id,
+                                   (const uint64_t (*)[2])cmds, num);
+    s->stats.host_inval_cmds += *num;
+    return ret;
+}
+
+/*
+ * Send @n commands; returns how many the host completed. With batching,
+ * one ioctl; if the host stops at entry k, the commands before k may not
+ * have reached the hardware (the kernel converts a batch before issuing
+ * it), so they are sent again — invalidations are idempotent.
+ */
+static uint32_t vsmmu_accel_send_all(VsmmuState *s, uint64_t (*cmds)[2],
+                                     uint32_t n, int *err)
+{
+    uint32_t done = 0, num;
+
+    *err = 0;
+    if (!s->batch) {
+        for (done = 0; done < n; done++) {
+            num = 1;
+            *err = vsmmu_accel_send(s, &cmds[done], &num);
+            if (*err) {
+                break;
+            }
+        }
+        return done;
+    }
+    num = n;
+    *err = vsmmu_accel_send(s, cmds, &num);
+    if (!*err) {
+        return n;
+    }
+    done = MIN(num, n);
+    if (done) {
+        uint32_t again = done;
+        int err2 = vsmmu_accel_send(s, cmds, &again);
+
+        if (err2) {
+            done = MIN(again, done);
+        }
+    }
+    return done;
+}
+
+static unsigned vsmmu_accel_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
+                                          unsigned n, VsmmuCmdError *err)
+{
+    uint64_t host[VSMMU_BATCH_MAX][2];
+    unsigned where[VSMMU_BATCH_MAX];
+    uint32_t nhost = 0, sent;
+    unsigned done = n;
+    int ret;
+
+    assert(n <= VSMMU_BATCH_MAX);
+    /* Our own caches (emulated devices behind this vsmmu, MSI walks) */
+    vsmmu_emu_process_batch(s, cmds, n, err);
+
+    for (unsigned i = 0; i < n; i++) {
+        if (vsmmu_accel_forward(s, &cmds[i])) {
+            host[nhost][0] = cpu_to_le64(cmds[i].raw[0]);
+            host[nhost][1] = cpu_to_le64(cmds[i].raw[1]);
+            where[nhost++] = i;
+        }
+    }
+    if (nhost) {
+        sent = vsmmu_accel_send_all(s, host, nhost, &ret);
+        if (sent < nhost) {
+            const VsmmuCmd *bad = &cmds[where[sent]];
+
+            done = where[sent];
+            *err = bad->opcode == VSMMU_CMD_ATC_INV && ret == -ETIMEDOUT ?
+                   VSMMU_CERROR_ATC_INV_SYNC : VSMMU_CERROR_ILL;
+            qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: the host refused command "
+                          "0x%02x (%s), CONS stops on it\n", bad->opcode,
+                          strerror(-ret));
+        }
+    }
+
+    /* Configuration changes that completed take effect on the host */
+    for (unsigned i = 0; i < done; i++) {
+        const VsmmuCmd *c = &cmds[i];
+
+        if (c->opcode == VSMMU_CMD_CFGI_STE ||
+            c->opcode == VSMMU_CMD_CFGI_STE_RANGE) {
+            vsmmu_accel_install_range(s, c->sid_first, c->sid_last, true);
+        }
+    }
+    return done;
+}
+
+/* SMMUEN, GBPA or the stream table moved: every device again */
+static void vsmmu_accel_config_reset(VsmmuState *s)
+{
+    vsmmu_emu_config_reset(s);
+    if (s->host->ndevs) {
+        vsmmu_accel_install_range(s, 0, UINT32_MAX, false);
+    }
+    vsmmu_accel_veventq_sync(s);
+}
+
+static void vsmmu_accel_eventq_changed(VsmmuState *s)
+{
+    vsmmu_accel_veventq_sync(s);
+}
+
+const VsmmuBackendOps vsmmu_backend_accel = {
+    .name = "iommufd",
+    .process_batch = vsmmu_accel_process_batch,
+    .config_reset = vsmmu_accel_config_reset,
+    .eventq_changed = vsmmu_accel_eventq_changed,
+};
+
+/* ---- MSIs of assigned devices ---------------------------------------------- */
+
+/*
+ * Without KVM's irqfd routes QEMU delivers an assigned device's MSIs
+ * itself, to the address the guest programmed: an IOVA of the device's
+ * stage 1. Translate it as the host SMMU would, then write.
+ */
+static void vsmmu_accel_msi_trigger(PCIDevice *pdev, MSIMessage msg)
+{
+    PCIBus *bus = pci_get_bus(pdev);
+    SMMUState *bs = NULL;
+    VsmmuDevice *vdev = NULL;
+    MemTxAttrs attrs = { .requester_id = pci_requester_id(pdev) };
+    IOMMUTLBEntry e;
+    SMMUPciBus *sbus;
+    PCIBus *iommu_bus = bus;
+
+    while (iommu_bus && !iommu_bus->iommu_ops && iommu_bus->parent_dev) {
+        iommu_bus = pci_get_bus(iommu_bus->parent_dev);
+    }
+    if (iommu_bus && iommu_bus->iommu_ops == &vsmmu_pci_iommu_ops) {
+        bs = iommu_bus->iommu_opaque;
+        sbus = g_hash_table_lookup(bs->smmu_pcibus_by_busptr, bus);
+        vdev = sbus && sbus->pbdev[pdev->devfn] ?
+               container_of(sbus->pbdev[pdev->devfn], VsmmuDevice, sdev) :
+               NULL;
+    }
+    if (!vdev) {
+        return;
+    }
+    e = vsmmu_translate_dev(vdev, msg.address, IOMMU_WO);
+    if (!(e.perm & IOMMU_WO)) {
+        trace_vsmmu_accel_msi_drop(vsmmu_dev_name(vdev), msg.address);
+        return;
+    }
+    address_space_stl_le(&address_space_memory,
+                         e.translated_addr | (msg.address & e.addr_mask),
+                         msg.data, attrs, NULL);
+}
+
+/* ---- devices ----------------------------------------------------------- */
+
+bool vsmmu_accel_is_host_dev(VsmmuState *s, PCIBus *bus, int devfn)
+{
+    PCIDevice *pdev = bus->devices[devfn];
+
+    return s->accel && pdev && vsmmu_vfio_is_assigned(pdev);
+}
+
+bool vsmmu_accel_attach(VsmmuState *s, VsmmuDevice *vdev,
+                        HostIOMMUDevice *hiod, Error **errp)
+{
+    VsmmuAccel *h = s->host;
+    PCIDevice *pdev = vdev->sdev.bus->devices[vdev->sdev.devfn];
+    IOMMUFDBackend *be;
+    uint32_t dev_id, hwpt_id;
+    uint64_t caps = 0;
+
+    if (!s->accel) {
+        error_setg(errp, "vsmmu: assigned device %s needs accel=on on its "
+                   "vsmmu", hiod->name);
+        return false;
+    }
+    if (!vsmmu_iommufd_device(hiod, &be, &dev_id, &hwpt_id)) {
+        error_setg(errp, "vsmmu: device %s is not bound to iommufd; use "
+                   "-device vfio-pci,iommufd=<id>", hiod->name);
+        return false;
+    }
+    if (be != h->be) {
+        error_setg(errp, "vsmmu: device %s uses another iommufd object than "
+                   "its vsmmu (iommufd=%s)", hiod->name,
+                   object_get_canonical_path_component(OBJECT(h->be)));
+        return false;
+    }
+    if (hiod->caps.type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
+        error_setg(errp, "vsmmu: device %s is not behind an Arm SMMUv3 "
+                   "(host IOMMU info type %u)", hiod->name, hiod->caps.type);
+        return false;
+    }
+    caps = hiod->caps.hw_caps;
+    if (!vsmmu_accel_check_host(s, hiod->name,
+                                &hiod->caps.vendor_caps.smmuv3, caps, errp)) {
+        return false;
+    }
+    if (h->ndevs && hwpt_id != h->parent_hwpt_id) {
+        error_setg(errp, "vsmmu: device %s is behind a different host SMMU "
+                   "than %s, the first device of this vsmmu", hiod->name,
+                   h->first_dev);
+        error_append_hint(errp, "Put devices of each host SMMU behind their "
+                          "own vsmmu (e.g. on a pxb-pcie root bus each).\n");
+        return false;
+    }
+
+    vdev->pdev = pdev;
+    vdev->hiod = hiod;
+    vdev->dev_id = dev_id;
+    vdev->parent_hwpt_id = hwpt_id;
+    vdev->hwpt_id = hwpt_id;
+    vdev->hwpt_kind = VSMMU_STREAM_BYPASS;
+
+    if (!h->ndevs) {
+        if (!vsmmu_accel_host_up(s, vdev, errp)) {
+            goto fail;
+        }
+        h->info = hiod->caps.vendor_caps.smmuv3;
+    }
+    h->ndevs++;
+    if (!vsmmu_accel_vdevice(s, vdev, errp)) {
+        h->ndevs--;
+        if (!h->ndevs) {
+            vsmmu_accel_host_down(s);
+        }
+        goto fail;
+    }
+    vsmmu_accel_install(s, vdev, false);
+    vsmmu_accel_veventq_sync(s);
+
+    vdev->msi_trigger = pdev->msi_trigger;
+    pdev->msi_trigger = vsmmu_accel_msi_trigger;
+    trace_vsmmu_accel_dev_attach(hiod->name, dev_id, hwpt_id,
+                                 smmu_get_sid(&vdev->sdev));
+    return true;
+
+fail:
+    vdev->hiod = NULL;
+    vdev->pdev = NULL;
+    return false;
+}
+
+/*
+ * Before VFIO unbinds the device: back on its stage-2 domain, vDEVICE and
+ * nested domain destroyed; the host SMMU's objects with the last device.
+ */
+void vsmmu_accel_detach(VsmmuState *s, VsmmuDevice *vdev)
+{
+    VsmmuAccel *h = s->host;
+
+    if (!vdev->hiod) {
+        return;
+    }
+    trace_vsmmu_accel_dev_detach(vsmmu_dev_name(vdev));
+    if (vdev->pdev && vdev->msi_trigger) {
+        vdev->pdev->msi_trigger = vdev->msi_trigger;
+    }
+    vsmmu_accel_attach_hwpt(s, vdev, vdev->parent_hwpt_id,
+                            VSMMU_STREAM_BYPASS);
+    vsmmu_host_destroy(s, &vdev->s1_hwpt_id);
+    vsmmu_host_destroy(s, &vdev->vdevice_id);
+    vdev->hiod = NULL;
+    vdev->pdev = NULL;
+    vdev->msi_trigger = NULL;
+    if (!--h->ndevs) {
+        vsmmu_accel_host_down(s);
+    }
+}
+
+/* ---- realize, info ----------------------------------------------------- */
+
+bool vsmmu_accel_realize(VsmmuState *s, Error **errp)
+{
+    VsmmuAccel *h = g_new0(VsmmuAccel, 1);
+
+    h->be = s->iommufd;
+    h->veventq_fd = -1;
+    error_setg(&h->migration_blocker, "vsmmu %s: accel=on: the host SMMU "
+               "holds guest translation state that cannot be migrated",
+               object_get_canonical_path_component(OBJECT(s)) ?: "");
+    if (migrate_add_blocker(&h->migration_blocker, errp) < 0) {
+        g_free(h);
+        return false;
+    }
+    s->host = h;
+    s->backend = &vsmmu_backend_accel;
+    return true;
+}
+
+void vsmmu_accel_info(VsmmuState *s, GString *buf)
+{
+    VsmmuAccel *h = s->host;
+    VsmmuDevice *vdev;
+
+    g_string_append_printf(buf, "  mode: %s\n",
+                           h ? "accel (iommufd nesting)" : "emulated");
+    if (h) {
+        g_string_append_printf(buf, "  iommufd: %s\n",
+                               object_get_canonical_path_component(
+                                   OBJECT(h->be)));
+        if (h->ndevs) {
+            g_string_append_printf(buf, "  host SMMU: via %s: IDR0 0x%08x "
+                                   "IDR1 0x%08x IDR3 0x%08x IDR5 0x%08x "
+                                   "IIDR 0x%08x AIDR 0x%08x\n"
+                                   "  vIOMMU %u on stage 2 HWPT %u, "
+                                   "vEVENTQ %u\n",
+                                   h->first_dev, h->info.idr[0],
+                                   h->info.idr[1], h->info.idr[3],
+                                   h->info.idr[5], h->info.iidr,
+                                   h->info.aidr, h->viommu_id,
+                                   h->parent_hwpt_id, h->veventq_id);
+        } else {
+            g_string_append(buf, "  host SMMU: none yet (no assigned "
+                            "device)\n");
+        }
+    }
+    g_string_append(buf, "  devices:\n");
+    QLIST_FOREACH(vdev, &s->devices, link) {
+        uint32_t sid = smmu_get_sid(&vdev->sdev);
+
+        if (vdev->hiod) {
+            g_string_append_printf(buf, "    %02x:%02x.%x %s: assigned, "
+                                   "vSID 0x%x (vDEVICE %u), HWPT %u (%s)\n",
+                                   PCI_BUS_NUM(sid), PCI_SLOT(sid & 0xff),
+                                   PCI_FUNC(sid & 0xff), vsmmu_dev_name(vdev),
+                                   vdev->vsid, vdev->vdevice_id,
+                                   vdev->hwpt_id,
+                                   vsmmu_kind_name(vdev->hwpt_kind));
+        } else {
+            g_string_append_printf(buf, "    %02x:%02x.%x: emulated, "
+                                   "software stage 1\n", PCI_BUS_NUM(sid),
+                                   PCI_SLOT(sid & 0xff), PCI_FUNC(sid & 0xff));
+        }
+    }
+    g_string_append_printf(buf, "  commands %" PRIu64 ", batches %" PRIu64
+                           ", syncs %" PRIu64 ", events %" PRIu64
+                           ", events lost %" PRIu64 "\n",
+                           s->stats.commands, s->stats.batches,
+                           s->stats.syncs, s->stats.events,
+                           s->stats.events_lost);
+    if (h) {
+        g_string_append_printf(buf, "  host: ioctls %" PRIu64
+                               ", invalidate ioctls %" PRIu64
+                               " carrying %" PRIu64 " commands, "
+                               "events %" PRIu64 ", lost %" PRIu64 "\n",
+                               s->stats.host_ioctls,
+                               s->stats.host_inval_ioctls,
+                               s->stats.host_inval_cmds,
+                               s->stats.host_events,
+                               s->stats.host_events_lost);
+    }
+}

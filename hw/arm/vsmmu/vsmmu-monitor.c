@@ -1,0 +1,71 @@
+/*
+ * vsmmu: what the monitor shows — HMP "info vsmmu" and the x-info QOM
+ * property (the same text, for QMP clients through qom-get)
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "monitor/monitor.h"
+#include "hw/boards.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/arm/vsmmu/monitor.h"
+#include "vsmmu-internal.h"
+
+/* Guest physical address of the register pages, wherever they are mapped */
+static hwaddr vsmmu_regs_addr(VsmmuState *s)
+{
+    hwaddr addr = 0;
+
+    for (MemoryRegion *mr = &s->smmu.iomem; mr; mr = mr->container) {
+        addr += mr->addr;
+    }
+    return addr;
+}
+
+static void vsmmu_describe(VsmmuState *s, GString *buf)
+{
+    PCIBus *bus = s->smmu.primary_bus;
+
+    qemu_mutex_lock(&s->mutex);
+    g_string_append_printf(buf, "%s: root bus %s, registers at 0x%"
+                           HWADDR_PRIx ", SMMUEN %u\n",
+                           object_get_canonical_path_component(OBJECT(s)),
+                           bus ? bus->qbus.name : "?",
+                           vsmmu_regs_addr(s),
+                           (unsigned)vsmmu_enabled(s));
+    vsmmu_accel_info(s, buf);
+    qemu_mutex_unlock(&s->mutex);
+}
+
+static int vsmmu_describe_one(Object *obj, void *opaque)
+{
+    if (object_dynamic_cast(obj, TYPE_VSMMU)) {
+        vsmmu_describe(VSMMU(obj), opaque);
+    }
+    return 0;
+}
+
+void hmp_info_vsmmu(Monitor *mon, const QDict *qdict)
+{
+    g_autoptr(GString) buf = g_string_new("");
+
+    object_child_foreach_recursive(OBJECT(qdev_get_machine()),
+                                   vsmmu_describe_one, buf);
+    monitor_printf(mon, "%s", buf->len ? buf->str : "no vsmmu\n");
+}
+
+static char *vsmmu_get_info(Object *obj, Error **errp)
+{
+    GString *buf = g_string_new("");
+
+    vsmmu_describe(VSMMU(obj), buf);
+    return g_string_free(buf, false);
+}
+
+void vsmmu_monitor_init(Object *obj)
+{
+    object_property_add_str(obj, "x-info", vsmmu_get_info, NULL);
+}
