@@ -177,9 +177,53 @@ static uint32_t vsmmu_queue_advance(const VsmmuQueue *q, uint32_t v,
     return v;
 }
 
+/*
+ * Commands are read from guest memory in runs: one DMA read for up to
+ * VSMMU_FETCH_MAX entries up to PROD or the end of the ring.
+ */
+#define VSMMU_FETCH_MAX     64
+
+typedef struct VsmmuFetch {
+    uint64_t raw[VSMMU_FETCH_MAX][2];
+    unsigned n, pos;
+} VsmmuFetch;
+
+/* The command at @cur (the next one to consume); false on an abort */
+static bool vsmmu_cmd_fetch(VsmmuFetch *f, const VsmmuQueue *q, uint32_t cur,
+                            uint64_t *raw)
+{
+    if (f->pos == f->n) {
+        uint32_t size = 1u << vsmmu_queue_log2size(q);
+        uint32_t avail = (vsmmu_queue_wrap_idx(q, q->prod) -
+                          vsmmu_queue_wrap_idx(q, cur)) & (2 * size - 1);
+        unsigned n = MIN(MIN(avail, size - vsmmu_queue_idx(q, cur)),
+                         VSMMU_FETCH_MAX);
+
+        /* A run that faults is read again one by one, to find the entry */
+        if (dma_memory_read(&address_space_memory, vsmmu_queue_entry(q, cur),
+                            f->raw, n * sizeof(f->raw[0]),
+                            MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+            n = 1;
+            if (dma_memory_read(&address_space_memory,
+                                vsmmu_queue_entry(q, cur), f->raw,
+                                sizeof(f->raw[0]), MEMTXATTRS_UNSPECIFIED) !=
+                MEMTX_OK) {
+                return false;
+            }
+        }
+        f->n = n;
+        f->pos = 0;
+    }
+    raw[0] = le64_to_cpu(f->raw[f->pos][0]);
+    raw[1] = le64_to_cpu(f->raw[f->pos][1]);
+    f->pos++;
+    return true;
+}
+
 void vsmmu_cmdq_run(VsmmuState *s, const VsmmuCmdQueueOps *ops, VsmmuQueue *q)
 {
     VsmmuCmd batch[VSMMU_BATCH_MAX];
+    VsmmuFetch fetch = { .n = 0, .pos = 0 };
     VsmmuCmdError err = VSMMU_CERROR_NONE, ferr = VSMMU_CERROR_NONE;
     unsigned n = 0, done = 0;
     uint32_t cur = q->cons;     /* next command to read */
@@ -191,18 +235,15 @@ void vsmmu_cmdq_run(VsmmuState *s, const VsmmuCmdQueueOps *ops, VsmmuQueue *q)
 
     while (vsmmu_queue_wrap_idx(q, cur) != vsmmu_queue_wrap_idx(q, q->prod)) {
         VsmmuCmd *c = &batch[n];
-        hwaddr addr = vsmmu_queue_entry(q, cur);
 
         memset(c, 0, sizeof(*c));
-        if (dma_memory_read(&address_space_memory, addr, c->raw, sizeof(c->raw),
-                            MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+        if (!vsmmu_cmd_fetch(&fetch, q, cur, c->raw)) {
             qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: %s: command fetch from 0x%"
-                          HWADDR_PRIx " failed\n", ops->name, addr);
+                          HWADDR_PRIx " failed\n", ops->name,
+                          vsmmu_queue_entry(q, cur));
             err = VSMMU_CERROR_ABT;
             break;
         }
-        c->raw[0] = le64_to_cpu(c->raw[0]);
-        c->raw[1] = le64_to_cpu(c->raw[1]);
         if (!vsmmu_cmd_decode(s, c) || !ops->allowed(s, c->opcode)) {
             qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: %s: illegal command 0x%02x "
                           "(%s) at index %u\n", ops->name, c->opcode,
