@@ -45,10 +45,14 @@ uint64_t vsmmu_qtest_find_smmu(QTestState *qts, char **name)
 
 static void testdev_found(QPCIDevice *dev, int devfn, void *data)
 {
-    QPCIDevice **pdev = data;
+    VsmmuQtest *t = data;
 
-    g_assert_null(*pdev);
-    *pdev = dev;
+    if (t->want_devfn >= 0 && devfn != t->want_devfn) {
+        g_free(dev);
+        return;
+    }
+    g_assert_null(t->dev);
+    t->dev = dev;
 }
 
 /* Enumerate pcie.0, enable the test device and map its BAR0 */
@@ -58,7 +62,7 @@ static void attach_testdev(VsmmuQtest *t)
     t->dev = NULL;
     qpci_init_generic(&t->pcibus, t->qts, &t->alloc, false);
     qpci_device_foreach(&t->pcibus.bus, VSMMU_DMA_TESTDEV_VENDOR_ID,
-                        VSMMU_DMA_TESTDEV_DEVICE_ID, testdev_found, &t->dev);
+                        VSMMU_DMA_TESTDEV_DEVICE_ID, testdev_found, t);
     g_assert_nonnull(t->dev);
     qpci_device_enable(t->dev);
     t->bar = qpci_iomap(t->dev, 0, NULL);
@@ -71,9 +75,15 @@ static void attach_testdev(VsmmuQtest *t)
 
 VsmmuQtest *vsmmu_qtest_attach(QTestState *qts)
 {
+    return vsmmu_qtest_attach_devfn(qts, -1);
+}
+
+VsmmuQtest *vsmmu_qtest_attach_devfn(QTestState *qts, int devfn)
+{
     VsmmuQtest *t = g_new0(VsmmuQtest, 1);
 
     t->qts = qts;
+    t->want_devfn = devfn;
     t->base = vsmmu_qtest_find_smmu(qts, &t->smmu_name);
     t->ram_next = VSMMU_QTEST_ALLOC_BASE;
     t->ram_end = VSMMU_QTEST_RAM_BASE + VSMMU_QTEST_RAM_SIZE;

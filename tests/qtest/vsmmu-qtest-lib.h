@@ -357,6 +357,7 @@ typedef struct VsmmuQtest {
     QPCIDevice *dev;            /* the vsmmu-dma-testdev */
     QPCIBar bar;
     uint32_t sid;               /* its StreamID: RID on pcie.0 */
+    int want_devfn;             /* which test device, -1: the only one */
 
     uint64_t ram_next;          /* bump allocator */
     uint64_t ram_end;
@@ -380,6 +381,8 @@ typedef struct VsmmuQtest {
 VsmmuQtest *vsmmu_qtest_start(const char *extra_args);
 /* The same discovery on an already running QEMU (e.g. a migration target) */
 VsmmuQtest *vsmmu_qtest_attach(QTestState *qts);
+/* ... choosing the test device at @devfn on pcie.0 when there are several */
+VsmmuQtest *vsmmu_qtest_attach_devfn(QTestState *qts, int devfn);
 /* Enumerate and enable the test device again (after a system reset) */
 void vsmmu_qtest_rediscover(VsmmuQtest *t);
 void vsmmu_qtest_quit(VsmmuQtest *t);

@@ -1,0 +1,600 @@
+/*
+ * qtests of the accelerated vsmmu (accel=on) against the simulated Arm
+ * host (tests/simhost): QEMU's own vfio-pci and iommufd code talk to a
+ * simulated /dev/iommu and VFIO cdev that follow the Linux 7.2 contract,
+ * and a simulated host SMMU walks the guest's stage 1 nested over the
+ * IOAS. The guest side is driven as in vsmmu-emu-test.c (the simulated
+ * PCI function is register-compatible with vsmmu-dma-testdev).
+ *
+ * Every test ends by checking that QEMU freed every iommufd object it
+ * made (the simulated host's leak report).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qobject/qdict.h"
+#include "vsmmu-qtest-lib.h"
+#include "simhost-qtest.h"
+
+#define ACCEL_VSMMU     "-device vsmmu,primary-bus=pcie.0,id=vsmmu0," \
+                        "accel=on,iommufd=simhost-iommufd"
+#define TEST_ASID       0x2a
+#define IOVA_A          0x58000000ULL
+#define IOVA_B          0x58400000ULL
+#define DEV0_DEVFN      0x10        /* 02.0 */
+
+typedef struct AccelFixture {
+    Simhost *sh;
+    VsmmuQtest *t;
+    VsmmuPgtable pt;
+    VsmmuCdTable cdt;
+    uint64_t ste[VSMMU_STE_DWORDS];
+    uint64_t cd[VSMMU_CD_DWORDS];
+} AccelFixture;
+
+/* The tests need the simulated host; without it they say so and skip */
+static bool have_simhost(void)
+{
+    if (!simhost_available()) {
+        g_test_skip("the simulated host library (libsimhost.so) is not "
+                    "built");
+        return false;
+    }
+    return true;
+}
+
+/* QEMU with the accel vsmmu and @o's devices (dev n at slot 2 + n) */
+static void accel_start(AccelFixture *f, SimhostOpts *o, const char *extra)
+{
+    g_autofree char *args = NULL;
+
+    memset(f, 0, sizeof(*f));
+    for (unsigned n = 0; n < o->num_devs; n++) {
+        if (!o->dev_props[n]) {
+            o->dev_props[n] = g_strdup_printf("addr=%x.0", 2 + n);
+        }
+    }
+    f->sh = simhost_new(o);
+    args = g_strdup_printf("%s %s", ACCEL_VSMMU, extra ? extra : "");
+    simhost_qtest_start(f->sh, args);
+    f->t = vsmmu_qtest_attach_devfn(f->sh->qts, DEV0_DEVFN);
+    g_assert_cmphex(f->t->base, !=, 0);
+}
+
+static void accel_start_default(AccelFixture *f)
+{
+    SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+
+    accel_start(f, &o, NULL);
+}
+
+/* Quit QEMU and check the host saw every object freed */
+static void accel_end(AccelFixture *f)
+{
+    g_free(f->t->dev);
+    f->t->dev = NULL;
+    alloc_destroy(&f->t->alloc);
+    g_free(f->t->smmu_name);
+    g_free(f->t);
+    simhost_qtest_quit(f->sh);
+    g_assert_cmpuint(simhost_leaks(f->sh), ==, 0);
+    simhost_free(f->sh);
+}
+
+/* Linear stream table, one CD, 4K tables; queues up; SMMUEN set */
+static void accel_s1_setup(AccelFixture *f)
+{
+    VsmmuQtest *t = f->t;
+
+    vsmmu_strtab_linear(t, 8);
+    vsmmu_pt_init(t, &f->pt, 4096, 48);
+    vsmmu_cd_table_linear(t, &f->cdt, 0);
+    vsmmu_cd_for_pgtable(f->cd, &f->pt, TEST_ASID);
+    vsmmu_cd_write(t, vsmmu_cd_addr(t, &f->cdt, 0), f->cd);
+    vsmmu_ste_s1(f->ste, f->cdt.base, f->cdt.fmt, f->cdt.cdmax,
+                 STE_S1DSS_TERMINATE);
+    vsmmu_ste_write(t, t->sid, f->ste);
+    vsmmu_bringup(t, 8, 4);
+    vsmmu_enable(t);
+}
+
+static void fill_pattern(VsmmuQtest *t, uint64_t pa, uint64_t len,
+                         uint8_t seed)
+{
+    g_autofree uint8_t *buf = g_malloc(len);
+
+    for (uint64_t i = 0; i < len; i++) {
+        buf[i] = seed + i * 7;
+    }
+    qtest_memwrite(t->qts, pa, buf, len);
+}
+
+static bool check_pattern(VsmmuQtest *t, uint64_t pa, uint64_t len,
+                          uint8_t seed)
+{
+    g_autofree uint8_t *buf = g_malloc(len);
+
+    qtest_memread(t->qts, pa, buf, len);
+    for (uint64_t i = 0; i < len; i++) {
+        if (buf[i] != (uint8_t)(seed + i * 7)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static unsigned status_code(uint64_t status)
+{
+    return vsmmu_testdev_status_code(status);
+}
+
+static char *hmp_info(AccelFixture *f)
+{
+    return qtest_hmp(f->sh->qts, "info vsmmu");
+}
+
+/* ---------------------------------------------------------------------- */
+/* Realize, attach, objects                                                */
+/* ---------------------------------------------------------------------- */
+
+/* Cold-plugged device: vIOMMU, vDEVICE with the guest's StreamID, GBPA */
+static void test_attach_cold(void)
+{
+    AccelFixture f;
+    unsigned kind;
+    uint64_t ste[2];
+    g_autofree char *info = NULL;
+
+    if (!have_simhost()) {
+        return;
+    }
+    accel_start_default(&f);
+    g_assert_cmpuint(simhost_calls(f.sh, SIMHOST_K_VIOMMU_ALLOC), ==, 1);
+    g_assert_cmpuint(simhost_calls(f.sh, SIMHOST_K_VDEVICE_ALLOC), ==, 1);
+    g_assert_cmpuint(f.sh->ctl->dev_vsid[0], ==, DEV0_DEVFN);
+    /* SMMUEN clear, GBPA resets to bypass: the bypass nested domain */
+    g_assert_cmpuint(simhost_attached(f.sh, 0, &kind, ste), !=, 0);
+    g_assert_cmpuint(kind, ==, SIMHOST_ATTACH_NESTED);
+    g_assert_cmphex(ste[0] & 0xf, ==, 1 | (4 << 1));
+    info = hmp_info(&f);
+    g_assert_nonnull(strstr(info, "accel"));
+    g_assert_nonnull(strstr(info, "vSID 0x10"));
+    g_assert_nonnull(strstr(info, "(bypass)"));
+    accel_end(&f);
+}
+
+/* DMA with the SMMU disabled and GBPA bypass: IOVA == IPA */
+static void test_dma_gbpa_bypass(void)
+{
+    AccelFixture f;
+    uint64_t src, dst;
+
+    if (!have_simhost()) {
+        return;
+    }
+    accel_start_default(&f);
+    src = vsmmu_alloc(f.t, 4096, 4096);
+    dst = vsmmu_alloc(f.t, 4096, 4096);
+    fill_pattern(f.t, src, 4096, 3);
+    g_assert_cmpuint(status_code(vsmmu_testdev_copy(f.t, src, dst, 4096)),
+                     ==, VSMMU_TESTDEV_STATUS_OK);
+    g_assert_true(check_pattern(f.t, dst, 4096, 3));
+
+    /* GBPA.ABORT: the abort domain, DMA fails */
+    g_assert_true(vsmmu_set_gbpa(f.t, R_GBPA_ABORT_MASK));
+    g_assert_cmpuint(status_code(vsmmu_testdev_copy(f.t, src, dst, 4096)),
+                     !=, VSMMU_TESTDEV_STATUS_OK);
+    accel_end(&f);
+}
+
+/* Guest stage 1 walked by the host: the copy lands where S1 says */
+static void test_s1_nested_dma(void)
+{
+    AccelFixture f;
+    uint64_t src, dst, ste[2];
+    unsigned kind;
+
+    if (!have_simhost()) {
+        return;
+    }
+    accel_start_default(&f);
+    accel_s1_setup(&f);
+    g_assert_cmpuint(simhost_attached(f.sh, 0, &kind, ste), !=, 0);
+    g_assert_cmpuint(kind, ==, SIMHOST_ATTACH_NESTED);
+    /* the vSTE is the guest's, as far as nesting allows */
+    g_assert_cmphex(ste[0], ==, f.ste[0]);
+
+    src = vsmmu_alloc(f.t, 4096, 4096);
+    dst = vsmmu_alloc(f.t, 4096, 4096);
+    vsmmu_pt_map(&f.pt, IOVA_A, src, 4096, VSMMU_PT_READ);
+    vsmmu_pt_map(&f.pt, IOVA_B, dst, 4096, VSMMU_PT_WRITE);
+    fill_pattern(f.t, src, 4096, 9);
+    g_assert_cmpuint(status_code(vsmmu_testdev_copy(f.t, IOVA_A, IOVA_B,
+                                                    4096)),
+                     ==, VSMMU_TESTDEV_STATUS_OK);
+    g_assert_true(check_pattern(f.t, dst, 4096, 9));
+    accel_end(&f);
+}
+
+/*
+ * A remapped page is stale in the host IOTLB until the guest's TLBI
+ * reaches the host; 64 TLBIs + CMD_SYNC go in one ioctl.
+ */
+static void test_tlbi_batched(void)
+{
+    AccelFixture f;
+    uint64_t src[2], dst;
+    uint64_t ioctls;
+
+    if (!have_simhost()) {
+        return;
+    }
+    accel_start_default(&f);
+    accel_s1_setup(&f);
+    src[0] = vsmmu_alloc(f.t, 4096, 4096);
+    src[1] = vsmmu_alloc(f.t, 4096, 4096);
+    dst = vsmmu_alloc(f.t, 4096, 4096);
+    fill_pattern(f.t, src[0], 4096, 1);
+    fill_pattern(f.t, src[1], 4096, 2);
+    vsmmu_pt_map(&f.pt, IOVA_A, src[0], 4096, VSMMU_PT_READ);
+    vsmmu_pt_map(&f.pt, IOVA_B, dst, 4096, VSMMU_PT_WRITE);
+    g_assert_cmpuint(status_code(vsmmu_testdev_copy(f.t, IOVA_A, IOVA_B,
+                                                    4096)), ==, 0);
+    g_assert_true(check_pattern(f.t, dst, 4096, 1));
+
+    /* Remap without invalidation: the host still uses the old page */
+    vsmmu_pt_remap(&f.pt, IOVA_A, src[1]);
+    g_assert_cmpuint(status_code(vsmmu_testdev_copy(f.t, IOVA_A, IOVA_B,
+                                                    4096)), ==, 0);
+    g_assert_true(check_pattern(f.t, dst, 4096, 1));
+
+    ioctls = simhost_calls(f.sh, SIMHOST_K_HWPT_INVALIDATE);
+    for (int i = 0; i < 64; i++) {
+        VsmmuCmd c = vsmmu_cmd_tlbi_nh_va(TEST_ASID, IOVA_A + i * 4096,
+                                          true);
+        vsmmu_cmdq_push(f.t, &c);
+    }
+    g_assert_cmpuint(vsmmu_cmdq_issue(f.t, vsmmu_cmd_sync(0, 0, 0)), ==, 0);
+    g_assert_cmpuint(simhost_calls(f.sh, SIMHOST_K_HWPT_INVALIDATE), ==,
+                     ioctls + 1);
+    g_assert_cmpuint(f.sh->ctl->inval_last_num, ==, 64);
+    g_assert_cmpuint(status_code(vsmmu_testdev_copy(f.t, IOVA_A, IOVA_B,
+                                                    4096)), ==, 0);
+    g_assert_true(check_pattern(f.t, dst, 4096, 2));
+    accel_end(&f);
+}
+
+/* x-batch=off: one ioctl per command (the benchmark's baseline) */
+static void test_tlbi_unbatched(void)
+{
+    AccelFixture f;
+    SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+    uint64_t ioctls;
+
+    if (!have_simhost()) {
+        return;
+    }
+    accel_start(&f, &o, "-global vsmmu.x-batch=off");
+    accel_s1_setup(&f);
+    ioctls = simhost_calls(f.sh, SIMHOST_K_HWPT_INVALIDATE);
+    for (int i = 0; i < 16; i++) {
+        VsmmuCmd c = vsmmu_cmd_tlbi_nh_va(TEST_ASID, IOVA_A + i * 4096,
+                                          true);
+        vsmmu_cmdq_push(f.t, &c);
+    }
+    g_assert_cmpuint(vsmmu_cmdq_issue(f.t, vsmmu_cmd_sync(0, 0, 0)), ==, 0);
+    g_assert_cmpuint(simhost_calls(f.sh, SIMHOST_K_HWPT_INVALIDATE), ==,
+                     ioctls + 16);
+    accel_end(&f);
+}
+
+/*
+ * The host fails the invalidation: CONS stops on the command the host
+ * stopped at, CERROR_ILL, GERROR.CMDQ_ERR; QEMU lives on.
+ */
+static void test_inval_failure(void)
+{
+    AccelFixture f;
+    uint32_t cons;
+
+    if (!have_simhost()) {
+        return;
+    }
+    accel_start_default(&f);
+    accel_s1_setup(&f);
+    simhost_inject(f.sh, SIMHOST_K_HWPT_INVALIDATE, 1, EIO);
+    for (int i = 0; i < 4; i++) {
+        VsmmuCmd c = vsmmu_cmd_tlbi_nh_va(TEST_ASID, IOVA_A + i * 4096,
+                                          true);
+        vsmmu_cmdq_push(f.t, &c);
+    }
+    g_assert_cmpuint(vsmmu_cmdq_issue(f.t, vsmmu_cmd_sync(0, 0, 0)), ==,
+                     1 /* CERROR_ILL */);
+    g_assert_cmpuint(simhost_inject_fired(f.sh, SIMHOST_K_HWPT_INVALIDATE),
+                     ==, 1);
+    g_assert_true(vsmmu_gerror_active(f.t) & R_GERROR_CMDQ_ERR_MASK);
+    cons = vsmmu_cmdq_cons(f.t);
+    /* the failing command is one of the four TLBIs, not the CMD_SYNC */
+    g_assert_cmpuint(FIELD_EX32(cons, CMDQ_CONS, RD) & 0xff, <, 4 + 3);
+    accel_end(&f);
+}
+
+/* ---------------------------------------------------------------------- */
+/* STEs                                                                    */
+/* ---------------------------------------------------------------------- */
+
+/* STE.V = 0 installed by CFGI_STE: C_BAD_STE, the device aborts */
+static void test_bad_ste_event(void)
+{
+    AccelFixture f;
+    VsmmuEvent ev;
+    uint64_t ste[VSMMU_STE_DWORDS] = { 0 };
+    unsigned kind;
+    uint64_t vste[2];
+
+    if (!have_simhost()) {
+        return;
+    }
+    accel_start_default(&f);
+    accel_s1_setup(&f);
+    vsmmu_ste_write(f.t, f.t->sid, ste);
+    g_assert_cmpuint(vsmmu_cmdq_issue_sync(f.t,
+                     vsmmu_cmd_cfgi_ste(f.t->sid, true)), ==, 0);
+    vsmmu_evtq_expect(f.t, &ev);
+    g_assert_cmphex(vsmmu_evt_id(&ev), ==, 0x04);
+    g_assert_cmphex(vsmmu_evt_sid(&ev), ==, f.t->sid);
+    g_assert_cmpuint(simhost_attached(f.sh, 0, &kind, vste), !=, 0);
+    g_assert_cmphex((vste[0] >> 1) & 7, ==, 0);   /* Config = abort */
+    accel_end(&f);
+}
+
+/* The host refuses the vSTE (EIO): C_BAD_STE, abort, QEMU alive */
+static void test_host_refuses_ste(void)
+{
+    AccelFixture f;
+    VsmmuEvent ev;
+    unsigned kind;
+    uint64_t vste[2];
+
+    if (!have_simhost()) {
+        return;
+    }
+    accel_start_default(&f);
+    accel_s1_setup(&f);
+    simhost_inject(f.sh, SIMHOST_K_HWPT_ALLOC, 1, EIO);
+    f.ste[0] ^= 1ULL << 6;      /* another S1ContextPtr: a new vSTE */
+    vsmmu_ste_write(f.t, f.t->sid, f.ste);
+    g_assert_cmpuint(vsmmu_cmdq_issue_sync(f.t,
+                     vsmmu_cmd_cfgi_ste(f.t->sid, true)), ==, 0);
+    vsmmu_evtq_expect(f.t, &ev);
+    g_assert_cmphex(vsmmu_evt_id(&ev), ==, 0x04);
+    g_assert_cmpuint(simhost_attached(f.sh, 0, &kind, vste), !=, 0);
+    g_assert_cmphex((vste[0] >> 1) & 7, ==, 0);
+    accel_end(&f);
+}
+
+/* ---------------------------------------------------------------------- */
+/* vEVENTQ                                                                 */
+/* ---------------------------------------------------------------------- */
+
+static void test_vevent_forwarded(void)
+{
+    AccelFixture f;
+    VsmmuEvent ev;
+    uint64_t evt[4] = { 0x10 /* F_TRANSLATION */, 0, IOVA_A + 0x123, 0 };
+
+    if (!have_simhost()) {
+        return;
+    }
+    accel_start_default(&f);
+    accel_s1_setup(&f);
+    g_assert_cmpint(simhost_host_event(f.sh, 0, evt), ==, 0);
+    vsmmu_evtq_expect(f.t, &ev);
+    g_assert_cmphex(vsmmu_evt_id(&ev), ==, 0x10);
+    g_assert_cmphex(vsmmu_evt_sid(&ev), ==, f.t->sid);   /* the vSID */
+    g_assert_cmphex(vsmmu_evt_input_addr(&ev), ==, IOVA_A + 0x123);
+    accel_end(&f);
+}
+
+/* Events the host lost show as the guest queue's overflow flag */
+static void test_vevent_lost(void)
+{
+    AccelFixture f;
+    VsmmuEvent ev;
+    uint64_t evt[4] = { 0x10, 0, IOVA_A, 0 };
+    uint32_t prod;
+
+    if (!have_simhost()) {
+        return;
+    }
+    accel_start_default(&f);
+    accel_s1_setup(&f);
+    simhost_event_alloc_fail(f.sh, 2);
+    simhost_host_event(f.sh, 0, evt);
+    simhost_host_event(f.sh, 0, evt);
+    simhost_host_event(f.sh, 0, evt);
+    vsmmu_evtq_expect(f.t, &ev);
+    prod = vsmmu_readl(f.t, A_EVENTQ_PROD);
+    g_assert_cmpuint(FIELD_EX32(prod, QUEUE_INDEX, OVFLG), !=,
+                     FIELD_EX32(vsmmu_readl(f.t, 0x100ac), QUEUE_INDEX,
+                                OVFLG));
+    accel_end(&f);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Compatibility, several devices, hotplug, reset, migration               */
+/* ---------------------------------------------------------------------- */
+
+/* A host without RIL while the vsmmu advertises it: refused, named */
+static void test_host_mismatch(void)
+{
+    if (!have_simhost()) {
+        return;
+    }
+    if (g_test_subprocess()) {
+        AccelFixture f;
+        SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+
+        o.profile[0] = SIMHOST_PROFILE_SMMUV3_ALT;
+        accel_start(&f, &o, NULL);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_failed();
+    g_test_trap_assert_stderr("*the vsmmu advertises*host SMMU*");
+}
+
+/* The same vsmmu cannot drive two host SMMUs: the error names both */
+static void test_two_host_smmus(void)
+{
+    if (!have_simhost()) {
+        return;
+    }
+    if (g_test_subprocess()) {
+        AccelFixture f;
+        SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+
+        o.num_smmus = 2;
+        o.num_devs = 2;
+        o.dev_smmu[1] = 1;
+        accel_start(&f, &o, NULL);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_failed();
+    g_test_trap_assert_stderr("*simhost-dev1*different host SMMU*"
+                              "simhost-dev0*");
+}
+
+/*
+ * An emulated device shares the accel vsmmu and its stream table: the
+ * software stage 1 serves it, the host serves the assigned one.
+ */
+static void test_emulated_beside(void)
+{
+    AccelFixture f;
+    SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+    uint64_t src, dst[2];
+
+    if (!have_simhost()) {
+        return;
+    }
+    accel_start(&f, &o, VSMMU_QTEST_TESTDEV);
+    accel_s1_setup(&f);
+    src = vsmmu_alloc(f.t, 4096, 4096);
+    dst[0] = vsmmu_alloc(f.t, 4096, 4096);
+    dst[1] = vsmmu_alloc(f.t, 4096, 4096);
+    fill_pattern(f.t, src, 4096, 5);
+    vsmmu_pt_map(&f.pt, IOVA_A, src, 4096, VSMMU_PT_READ);
+    vsmmu_pt_map(&f.pt, IOVA_B, dst[0], 4096, VSMMU_PT_WRITE);
+    vsmmu_pt_map(&f.pt, IOVA_B + 4096, dst[1], 4096, VSMMU_PT_WRITE);
+
+    /* The assigned device, through the host */
+    g_assert_cmpuint(status_code(vsmmu_testdev_copy(f.t, IOVA_A, IOVA_B,
+                                                    4096)), ==, 0);
+    g_assert_true(check_pattern(f.t, dst[0], 4096, 5));
+
+    /*
+     * The emulated one, same CD and tables, through QEMU. Rediscovery maps
+     * its BAR where the first device's was: stop that one decoding first.
+     */
+    qpci_config_writew(f.t->dev, PCI_COMMAND, 0);
+    f.t->want_devfn = VSMMU_QTEST_TESTDEV_SID;
+    vsmmu_qtest_rediscover(f.t);
+    g_assert_cmphex(f.t->sid, ==, VSMMU_QTEST_TESTDEV_SID);
+    vsmmu_ste_write(f.t, f.t->sid, f.ste);
+    g_assert_cmpuint(vsmmu_cmdq_issue_sync(f.t,
+                     vsmmu_cmd_cfgi_ste(f.t->sid, true)), ==, 0);
+    g_assert_cmpuint(status_code(vsmmu_testdev_copy(f.t, IOVA_A,
+                                                    IOVA_B + 4096, 4096)),
+                     ==, 0);
+    g_assert_true(check_pattern(f.t, dst[1], 4096, 5));
+    g_assert_cmpuint(simhost_calls(f.sh, SIMHOST_K_VDEVICE_ALLOC), ==, 1);
+    accel_end(&f);
+}
+
+/* 100 hot-plug/unplug cycles: every object freed each time */
+static void test_hotplug_cycles(void)
+{
+    AccelFixture f;
+    SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+    QDict *resp;
+
+    if (!have_simhost()) {
+        return;
+    }
+    o.num_devs = 2;
+    o.cold_plug_mask = 1;
+    accel_start(&f, &o, "-device pcie-root-port,id=rp0,chassis=1,addr=8.0");
+    for (int i = 0; i < 100; i++) {
+        simhost_device_add(f.sh, 1, "\"bus\": \"pcie.0\", \"addr\": \"3.0\"");
+        g_assert_cmpuint(simhost_calls(f.sh, SIMHOST_K_VDEVICE_ALLOC), ==,
+                         2 + i);
+        resp = qtest_qmp(f.sh->qts, "{'execute': 'device_del', 'arguments':"
+                         " {'id': 'simhost-dev1'}}");
+        qobject_unref(resp);
+        qtest_qmp_eventwait(f.sh->qts, "DEVICE_DELETED");
+    }
+    accel_end(&f);
+}
+
+/* Migration is blocked while accel is on, with the reason */
+static void test_migration_blocked(void)
+{
+    AccelFixture f;
+    QDict *resp;
+    const char *desc;
+
+    if (!have_simhost()) {
+        return;
+    }
+    accel_start_default(&f);
+    resp = qtest_qmp(f.sh->qts, "{'execute': 'migrate', 'arguments': "
+                     "{'uri': 'exec:cat > /dev/null'}}");
+    g_assert_true(qdict_haskey(resp, "error"));
+    desc = qdict_get_str(qdict_get_qdict(resp, "error"), "desc");
+    g_assert_nonnull(strstr(desc, "accel=on"));
+    qobject_unref(resp);
+    accel_end(&f);
+}
+
+/* System reset: back to GBPA bypass, nothing leaks */
+static void test_reset(void)
+{
+    AccelFixture f;
+    unsigned kind;
+    uint64_t vste[2];
+
+    if (!have_simhost()) {
+        return;
+    }
+    accel_start_default(&f);
+    accel_s1_setup(&f);
+    qtest_system_reset(f.sh->qts);
+    g_assert_cmpuint(simhost_attached(f.sh, 0, &kind, vste), !=, 0);
+    g_assert_cmphex((vste[0] >> 1) & 7, ==, 4);   /* Config = bypass */
+    accel_end(&f);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/vsmmu-accel/attach/cold", test_attach_cold);
+    qtest_add_func("/vsmmu-accel/dma/gbpa", test_dma_gbpa_bypass);
+    qtest_add_func("/vsmmu-accel/dma/s1-nested", test_s1_nested_dma);
+    qtest_add_func("/vsmmu-accel/inval/batched", test_tlbi_batched);
+    qtest_add_func("/vsmmu-accel/inval/unbatched", test_tlbi_unbatched);
+    qtest_add_func("/vsmmu-accel/inval/host-failure", test_inval_failure);
+    qtest_add_func("/vsmmu-accel/ste/bad-ste-event", test_bad_ste_event);
+    qtest_add_func("/vsmmu-accel/ste/host-refuses", test_host_refuses_ste);
+    qtest_add_func("/vsmmu-accel/vevent/forwarded", test_vevent_forwarded);
+    qtest_add_func("/vsmmu-accel/vevent/lost", test_vevent_lost);
+    qtest_add_func("/vsmmu-accel/host/mismatch", test_host_mismatch);
+    qtest_add_func("/vsmmu-accel/host/two-smmus", test_two_host_smmus);
+    qtest_add_func("/vsmmu-accel/emulated-beside", test_emulated_beside);
+    qtest_add_func("/vsmmu-accel/hotplug/100-cycles", test_hotplug_cycles);
+    qtest_add_func("/vsmmu-accel/migration-blocked", test_migration_blocked);
+    qtest_add_func("/vsmmu-accel/reset", test_reset);
+    return g_test_run();
+}
