@@ -15,6 +15,16 @@ static void vsmmu_emu_tlbi(VsmmuState *s, const VsmmuCmd *c)
     SMMUState *bs = &s->smmu;
     uint8_t granule = c->tg ? c->tg * 2 + 10 : 12;
 
+    /*
+     * Nothing cached beyond the per-device caches and nobody to notify
+     * (e.g. only assigned devices behind an accel vsmmu): done.
+     */
+    if (!g_hash_table_size(bs->iotlb) &&
+        QLIST_EMPTY(&bs->devices_with_notifiers)) {
+        vsmmu_invalidate_utlbs(s);
+        return;
+    }
+
     switch (c->opcode) {
     case VSMMU_CMD_TLBI_NH_ALL:
     case VSMMU_CMD_TLBI_NSNH_ALL:
