@@ -514,12 +514,17 @@ static void test_emulated_beside(void)
     accel_end(&f);
 }
 
-/* 100 hot-plug/unplug cycles: every object freed each time */
+/*
+ * 100 hot-plug/unplug cycles behind a root port whose secondary bus the
+ * "guest" numbered 1: a vDEVICE with vSID 01:00.0 each time, and every
+ * object the plug made is gone after the unplug.
+ */
 static void test_hotplug_cycles(void)
 {
     AccelFixture f;
     SimhostOpts o = SIMHOST_OPTS_DEFAULT;
-    QDict *resp;
+    QPCIDevice *rp;
+    unsigned live;
 
     if (!have_simhost()) {
         return;
@@ -527,15 +532,28 @@ static void test_hotplug_cycles(void)
     o.num_devs = 2;
     o.cold_plug_mask = 1;
     accel_start(&f, &o, "-device pcie-root-port,id=rp0,chassis=1,addr=8.0");
+    rp = qpci_device_find(&f.t->pcibus.bus, QPCI_DEVFN(8, 0));
+    g_assert_nonnull(rp);
+    qpci_config_writeb(rp, PCI_SECONDARY_BUS, 1);
+    qpci_config_writeb(rp, PCI_SUBORDINATE_BUS, 1);
+    live = simhost_live_objects(f.sh);
+
     for (int i = 0; i < 100; i++) {
-        simhost_device_add(f.sh, 1, "\"bus\": \"pcie.0\", \"addr\": \"3.0\"");
+        QDict *resp;
+
+        simhost_device_add(f.sh, 1, "\"bus\": \"rp0\"");
         g_assert_cmpuint(simhost_calls(f.sh, SIMHOST_K_VDEVICE_ALLOC), ==,
                          2 + i);
+        g_assert_cmphex(f.sh->ctl->dev_vsid[1], ==, 0x100);
+        g_assert_cmpuint(simhost_live_objects(f.sh), >, live);
         resp = qtest_qmp(f.sh->qts, "{'execute': 'device_del', 'arguments':"
                          " {'id': 'simhost-dev1'}}");
+        g_assert_false(qdict_haskey(resp, "error"));
         qobject_unref(resp);
         qtest_qmp_eventwait(f.sh->qts, "DEVICE_DELETED");
+        g_assert_cmpuint(simhost_live_objects(f.sh), ==, live);
     }
+    g_free(rp);
     accel_end(&f);
 }
 
