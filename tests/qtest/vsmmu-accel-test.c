@@ -226,6 +226,7 @@ static void test_tlbi_batched(void)
     AccelFixture f;
     uint64_t src[2], dst;
     uint64_t ioctls;
+    VsmmuCmd list[65];
 
     if (!have_simhost()) {
         return;
@@ -251,11 +252,11 @@ static void test_tlbi_batched(void)
 
     ioctls = simhost_calls(f.sh, SIMHOST_K_HWPT_INVALIDATE);
     for (int i = 0; i < 64; i++) {
-        VsmmuCmd c = vsmmu_cmd_tlbi_nh_va(TEST_ASID, IOVA_A + i * 4096,
-                                          true);
-        vsmmu_cmdq_push(f.t, &c);
+        list[i] = vsmmu_cmd_tlbi_nh_va(TEST_ASID, IOVA_A + i * 4096, true);
     }
-    g_assert_cmpuint(vsmmu_cmdq_issue(f.t, vsmmu_cmd_sync(0, 0, 0)), ==, 0);
+    list[64] = vsmmu_cmd_sync(0, 0, 0);
+    vsmmu_cmdq_push_list(f.t, list, 65);
+    g_assert_cmpuint(vsmmu_cmdq_wait(f.t), ==, 0);
     g_assert_cmpuint(simhost_calls(f.sh, SIMHOST_K_HWPT_INVALIDATE), ==,
                      ioctls + 1);
     g_assert_cmpuint(f.sh->ctl->inval_last_num, ==, 64);
@@ -271,6 +272,7 @@ static void test_tlbi_unbatched(void)
     AccelFixture f;
     SimhostOpts o = SIMHOST_OPTS_DEFAULT;
     uint64_t ioctls;
+    VsmmuCmd list[17];
 
     if (!have_simhost()) {
         return;
@@ -279,11 +281,11 @@ static void test_tlbi_unbatched(void)
     accel_s1_setup(&f);
     ioctls = simhost_calls(f.sh, SIMHOST_K_HWPT_INVALIDATE);
     for (int i = 0; i < 16; i++) {
-        VsmmuCmd c = vsmmu_cmd_tlbi_nh_va(TEST_ASID, IOVA_A + i * 4096,
-                                          true);
-        vsmmu_cmdq_push(f.t, &c);
+        list[i] = vsmmu_cmd_tlbi_nh_va(TEST_ASID, IOVA_A + i * 4096, true);
     }
-    g_assert_cmpuint(vsmmu_cmdq_issue(f.t, vsmmu_cmd_sync(0, 0, 0)), ==, 0);
+    list[16] = vsmmu_cmd_sync(0, 0, 0);
+    vsmmu_cmdq_push_list(f.t, list, 17);
+    g_assert_cmpuint(vsmmu_cmdq_wait(f.t), ==, 0);
     g_assert_cmpuint(simhost_calls(f.sh, SIMHOST_K_HWPT_INVALIDATE), ==,
                      ioctls + 16);
     accel_end(&f);
@@ -297,6 +299,7 @@ static void test_inval_failure(void)
 {
     AccelFixture f;
     uint32_t cons;
+    VsmmuCmd list[5];
 
     if (!have_simhost()) {
         return;
@@ -305,12 +308,11 @@ static void test_inval_failure(void)
     accel_s1_setup(&f);
     simhost_inject(f.sh, SIMHOST_K_HWPT_INVALIDATE, 1, EIO);
     for (int i = 0; i < 4; i++) {
-        VsmmuCmd c = vsmmu_cmd_tlbi_nh_va(TEST_ASID, IOVA_A + i * 4096,
-                                          true);
-        vsmmu_cmdq_push(f.t, &c);
+        list[i] = vsmmu_cmd_tlbi_nh_va(TEST_ASID, IOVA_A + i * 4096, true);
     }
-    g_assert_cmpuint(vsmmu_cmdq_issue(f.t, vsmmu_cmd_sync(0, 0, 0)), ==,
-                     1 /* CERROR_ILL */);
+    list[4] = vsmmu_cmd_sync(0, 0, 0);
+    vsmmu_cmdq_push_list(f.t, list, 5);
+    g_assert_cmpuint(vsmmu_cmdq_wait(f.t), ==, 1 /* CERROR_ILL */);
     g_assert_cmpuint(simhost_inject_fired(f.sh, SIMHOST_K_HWPT_INVALIDATE),
                      ==, 1);
     g_assert_true(vsmmu_gerror_active(f.t) & R_GERROR_CMDQ_ERR_MASK);

@@ -857,6 +857,33 @@ void vsmmu_cmdq_push(VsmmuQtest *t, const VsmmuCmd *cmd)
     vsmmu_writel(t, A_CMDQ_PROD, q->prod);
 }
 
+void vsmmu_cmdq_push_list(VsmmuQtest *t, const VsmmuCmd *cmds, unsigned n)
+{
+    VsmmuQueue *q = &t->cmdq;
+    uint32_t size = 1u << q->log2size;
+    int tries = 0;
+
+    g_assert(q->base);
+    g_assert_cmpuint(n, <=, size);
+    /* Wait until n slots are free */
+    for (;;) {
+        uint32_t cons = vsmmu_readl(t, A_CMDQ_CONS);
+        uint32_t mask = (2 * size) - 1;
+        uint32_t used = ((q->prod & mask) - (cons & mask)) & mask;
+
+        if (size - used >= n) {
+            break;
+        }
+        g_assert_cmpint(++tries, <, POLL_TRIES);
+        poll_step(t);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        vsmmu_write_words(t, vsmmu_cmdq_slot(t, q->prod), cmds[i].word, 2);
+        q->prod = q_inc(q, q->prod);
+    }
+    vsmmu_writel(t, A_CMDQ_PROD, q->prod);
+}
+
 unsigned vsmmu_cmdq_wait(VsmmuQtest *t)
 {
     VsmmuQueue *q = &t->cmdq;

@@ -502,6 +502,8 @@ void vsmmu_evtq_init(VsmmuQtest *t, unsigned log2size);
 
 /* Append commands at PROD without waiting (no space check beyond full) */
 void vsmmu_cmdq_push(VsmmuQtest *t, const VsmmuCmd *cmd);
+/* Write @n commands, then PROD once (as a driver issues a batch) */
+void vsmmu_cmdq_push_list(VsmmuQtest *t, const VsmmuCmd *cmds, unsigned n);
 /*
  * Wait until CONS catches up with PROD or a command error is active.
  * Returns CERROR_NONE or the CMDQ_CONS.ERR code of the active error;
