@@ -9,3 +9,7 @@ export QTEST_QEMU_BINARY="$build/qemu-system-aarch64"
 
 # Translation: vsmmu vs arm-smmuv3, IOTLB-hit-heavy and miss-heavy
 "$build/tests/qtest/vsmmu/vsmmu-bench"
+
+# Invalidation, accel mode against the simulated host: ioctls and QEMU
+# instructions per command, batched vs x-batch=off (callgrind)
+"$(dirname "$0")/bench-inval.py" "$build"
