@@ -35,3 +35,8 @@ void vsmmu_accel_info(VsmmuState *s, GString *buf)
 {
     g_string_append(buf, "  mode: emulated\n");
 }
+
+bool vsmmu_accel_msi_gpa(VsmmuState *s, PCIBus *bus, int devfn, hwaddr *gpa)
+{
+    return false;
+}

@@ -31,6 +31,7 @@
 #include "qapi/error.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/msi.h"
+#include "hw/sysbus.h"
 #include "migration/blocker.h"
 #include "system/iommufd.h"
 #include "hw/vfio/vsmmu-iommufd.h"
@@ -683,6 +684,39 @@ static void vsmmu_accel_msi_trigger(PCIDevice *pdev, MSIMessage msg)
     address_space_stl_le(&address_space_memory,
                          e.translated_addr | (msg.address & e.addr_mask),
                          msg.data, attrs, NULL);
+}
+
+/*
+ * With KVM, the assigned device's MSI routes are set up from the address
+ * the guest programmed, an IOVA of its stage 1 that QEMU does not walk.
+ * The doorbell behind it is the vITS's GITS_TRANSLATER (the guest maps
+ * nothing else for MSIs), at the msi-gpa property's address or found
+ * from the board's ITS.
+ */
+#define VSMMU_GITS_TRANSLATER   0x10040
+
+bool vsmmu_accel_msi_gpa(VsmmuState *s, PCIBus *bus, int devfn, hwaddr *gpa)
+{
+    Object *its;
+    SysBusDevice *sbd;
+
+    if (!vsmmu_accel_is_host_dev(s, bus, devfn)) {
+        return false;
+    }
+    if (s->msi_gpa) {
+        *gpa = s->msi_gpa;
+        return true;
+    }
+    its = object_resolve_path_type("", "arm-gicv3-its-common", NULL);
+    if (!its) {
+        return false;
+    }
+    sbd = SYS_BUS_DEVICE(its);
+    if (!sbd->num_mmio || sbd->mmio[0].addr == (hwaddr)-1) {
+        return false;
+    }
+    *gpa = sbd->mmio[0].addr + VSMMU_GITS_TRANSLATER;
+    return true;
 }
 
 /* ---- devices ----------------------------------------------------------- */

@@ -201,6 +201,8 @@ bool vsmmu_accel_is_host_dev(VsmmuState *s, PCIBus *bus, int devfn);
 bool vsmmu_accel_attach(VsmmuState *s, VsmmuDevice *vdev,
                         HostIOMMUDevice *hiod, Error **errp);
 void vsmmu_accel_detach(VsmmuState *s, VsmmuDevice *vdev);
+/* The MSI doorbell of an assigned device, for KVM routes */
+bool vsmmu_accel_msi_gpa(VsmmuState *s, PCIBus *bus, int devfn, hwaddr *gpa);
 /* `info vsmmu` text for this instance */
 void vsmmu_accel_info(VsmmuState *s, GString *buf);
 

@@ -104,11 +104,18 @@ static void vsmmu_unset_iommu_device(PCIBus *bus, void *opaque, int devfn)
     }
 }
 
+static bool vsmmu_get_msi_direct_gpa(PCIBus *bus, void *opaque, int devfn,
+                                     hwaddr *gpa)
+{
+    return vsmmu_accel_msi_gpa(opaque, bus, devfn, gpa);
+}
+
 const PCIIOMMUOps vsmmu_pci_iommu_ops = {
     .get_address_space = vsmmu_find_add_as,
     .set_iommu_device = vsmmu_set_iommu_device,
     .unset_iommu_device = vsmmu_unset_iommu_device,
     .wants_nesting_parent = vsmmu_wants_nesting_parent,
+    .get_msi_direct_gpa = vsmmu_get_msi_direct_gpa,
 };
 
 void vsmmu_invalidate_configs(VsmmuState *s, uint32_t first, uint32_t last)

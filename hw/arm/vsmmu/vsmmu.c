@@ -225,6 +225,8 @@ static const Property vsmmu_properties[] = {
                      IOMMUFDBackend *),
     /* accel: off sends one invalidation ioctl per command (benchmarks) */
     DEFINE_PROP_BOOL("x-batch", VsmmuState, batch, true),
+    /* accel with KVM: where assigned devices' MSIs go (0: the vITS) */
+    DEFINE_PROP_UINT64("msi-gpa", VsmmuState, msi_gpa, 0),
 };
 
 static void vsmmu_class_init(ObjectClass *klass, const void *data)

@@ -73,6 +73,7 @@ struct VsmmuState {
     bool accel;                  /* nested translation through iommufd */
     struct IOMMUFDBackend *iommufd;  /* accel: the host's /dev/iommu */
     bool batch;                  /* accel: one ioctl per batch (x-batch) */
+    uint64_t msi_gpa;            /* accel+KVM: MSI doorbell, 0 = the vITS */
     struct VsmmuAccel *host;     /* accel: the host SMMU's objects */
 
     /* Derived at realize from the properties, constant afterwards */
