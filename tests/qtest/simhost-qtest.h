@@ -82,8 +82,10 @@ typedef struct Simhost {
     int kick_fd;
     int dev_fd[SIMHOST_MAX_DEVS];
     bool plugged[SIMHOST_MAX_DEVS];
+    char **dev_props;
 
     /* filled by simhost_pci_init() */
+    bool alloc_ready;
     QGuestAllocator alloc;
     QGenericPCIBus pcibus;
     QPCIDevice *pdev[SIMHOST_MAX_DEVS];
@@ -98,7 +100,10 @@ bool simhost_available(void);
 Simhost *simhost_new(const SimhostOpts *opts);
 /* The SMMU/device description may still be edited in sh->ctl until here */
 QTestState *simhost_qtest_start(Simhost *sh, const char *extra_args);
-/* QMP device_add of device @n (vfio-pci, fd=, iommufd=), @props JSON or "" */
+/*
+ * QMP device_add of device @n (vfio-pci, id=simhost-dev<n>, fd=, iommufd=);
+ * @props: a JSON object of more properties, e.g. "{'bus': 'rp0'}", or NULL
+ */
 void simhost_device_add(Simhost *sh, unsigned n, const char *props);
 /* qtest_quit(), then wait until the library has written its exit report */
 void simhost_qtest_quit(Simhost *sh);

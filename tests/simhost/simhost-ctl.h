@@ -89,6 +89,50 @@ typedef struct SimhostDevCfg {
     uint32_t num_streams;       /* 1; >1 makes VDEVICE_ALLOC EOPNOTSUPP */
 } SimhostDevCfg;
 
+/* The IDRs and CMDQV parameters of a profile */
+static inline void simhost_profile_fill(SimhostSmmuCfg *c, SimhostProfile p)
+{
+    *c = (SimhostSmmuCfg){ 0 };
+    /*
+     * IDR0: S2P S1P TTF=AArch64 COHACC ATS ASID16 MSI VMID16 CD2L
+     * STALL_MODEL=1 (no stall) ST_LEVEL=2-level, TTENDIAN mixed
+     */
+    c->idr[0] = 0x3 | 2 << 2 | 1 << 4 | 1 << 10 | 1 << 12 | 1 << 13 |
+                1 << 18 | 1 << 19 | 1 << 24 | 1 << 27;
+    /* IDR1: SIDSIZE 16, SSIDSIZE 20, EVENTQS 19, CMDQS 19 */
+    c->idr[1] = 16 | 20 << 6 | 19 << 16 | 19 << 21;
+    /* IDR3: FWB, RIL, BBML2 */
+    c->idr[3] = 1 << 8 | 1 << 10 | 2 << 11;
+    /* IDR5: OAS 48, 4K 16K 64K */
+    c->idr[5] = 5 | 7 << 4;
+    /* MMU-700 r1p1 (no nesting errata), SMMUv3.2 */
+    c->iidr = 0x487 << 20 | 1 << 16 | 1 << 12 | 0x43b;
+    c->aidr = 0x2;
+    switch (p) {
+    case SIMHOST_PROFILE_SMMUV3_CMDQV:
+        c->has_cmdqv = 1;
+        c->cmdqv_version = 1;
+        c->cmdqv_log2vintfs = 2;
+        c->cmdqv_log2vcmdqs = 1;
+        c->cmdqv_log2vsids = 4;
+        break;
+    case SIMHOST_PROFILE_SMMUV3_ALT:
+        /* linear ST, LE only, 16-bit ASID off, SSIDSIZE 0, no RIL, OAS 44 */
+        c->idr[0] = 0x3 | 2 << 2 | 1 << 4 | 1 << 13 | 1 << 18 | 2 << 21 |
+                    1 << 24;
+        c->idr[1] = 8 | 0 << 6 | 8 << 16 | 8 << 21;
+        c->idr[3] = 1 << 8;
+        c->idr[5] = 4 | 1 << 4;
+        break;
+    case SIMHOST_PROFILE_SMMUV3_NO_NESTING:
+        c->idr[0] &= ~1u;           /* no S2P */
+        break;
+    default:
+        break;
+    }
+}
+
+
 /* ---------------------------------------------------------------------- */
 /* Kinds of calls (counters, fault injection)                              */
 /* ---------------------------------------------------------------------- */
