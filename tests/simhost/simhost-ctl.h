@@ -292,7 +292,7 @@ typedef struct SimhostCtl {
     uint64_t inval_hw_batches;          /* kernel batches (<= 63 + SYNC) */
     uint32_t inval_last_num;            /* entry_num of the last ioctl */
     uint32_t inval_max_num;
-    uint64_t inval_hist[8];             /* ioctls by entry_num: 1,2-3,4-7..,>=128 */
+    uint64_t inval_hist[8];     /* ioctls by log2(entry_num), last >= 128 */
     uint32_t inval_log_head;            /* next slot in inval_log */
     uint32_t pad1;
     uint64_t inval_log[SIMHOST_INVAL_LOG][2];   /* as converted for HW */
@@ -301,7 +301,6 @@ typedef struct SimhostCtl {
     uint64_t vcmdq_cmds;                /* commands consumed from VCMDQs */
     uint64_t vcmdq_errors;
     uint64_t vintf_mmaps;               /* live mmaps of VINTF pages */
-    uint64_t vintf_trapped;             /* see docs/testing.md (always 0) */
 
     /* --- at exit (destructor of the library) --- */
     uint32_t exited;

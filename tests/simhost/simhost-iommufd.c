@@ -379,7 +379,8 @@ static int ioas_map(ShCtx *ctx, void *uarg)
     if (!ioas) {
         REFUSE(ENOENT, "map: no IOAS %u", m.ioas_id);
     }
-    if ((m.user_va ^ m.iova) & (SH_PAGE - 1) && (m.flags & IOMMU_IOAS_MAP_FIXED_IOVA)) {
+    if ((m.user_va ^ m.iova) & (SH_PAGE - 1) &&
+        (m.flags & IOMMU_IOAS_MAP_FIXED_IOVA)) {
         REFUSE(EINVAL, "map: user_va and iova page offsets differ");
     }
     if (m.length && !user_range_mapped(m.user_va, m.length)) {
@@ -745,8 +746,10 @@ static int get_hw_info(ShCtx *ctx, void *uarg)
         REFUSE(ENOENT, "hw_info: no device %u", h.dev_id);
     }
     c = smmu_cfg(dev_smmu(d->dev));
-    type = (h.flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE) ? h.in_data_type
-                                                     : IOMMU_HW_INFO_TYPE_DEFAULT;
+    type = IOMMU_HW_INFO_TYPE_DEFAULT;
+    if (h.flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE) {
+        type = h.in_data_type;
+    }
     if (type == IOMMU_HW_INFO_TYPE_DEFAULT ||
         type == IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
         memcpy(arm.idr, c->idr, sizeof(arm.idr));
@@ -778,8 +781,10 @@ static int get_hw_info(ShCtx *ctx, void *uarg)
     }
     h.data_len = klen;
     h.out_data_type = type;
-    h.out_capabilities = sh_ctl->dev[d->dev].ats ? 0
-                                                 : SH_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+    h.out_capabilities = 0;
+    if (!sh_ctl->dev[d->dev].ats) {
+        h.out_capabilities = SH_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+    }
     h.out_max_pasid_log2 = 0;
     arg_out(uarg, &h, sizeof(h));
     return 0;
@@ -902,7 +907,8 @@ static int hwpt_alloc(ShCtx *ctx, void *uarg)
         }
     } else if (pt->type == SIMHOST_OBJ_HWPT_PAGING) {
         /* ARM has no domain_alloc_nested: use the vIOMMU as pt_id */
-        REFUSE(EOPNOTSUPP, "hwpt_alloc: nested on a HWPT (pt_id must be a vIOMMU)");
+        REFUSE(EOPNOTSUPP,
+               "hwpt_alloc: nested on a HWPT (pt_id must be a vIOMMU)");
     } else if (pt->type == SIMHOST_OBJ_VIOMMU) {
         struct iommu_hwpt_arm_smmuv3 v;
         const uint8_t *u = (const uint8_t *)(uintptr_t)h.data_uptr;
@@ -985,8 +991,8 @@ static int viommu_alloc(ShCtx *ctx, void *uarg)
     }
     if (!smmu_nesting(smmu) ||
         !(c->canwbs || (c->idr[3] & IDR3_FWB))) {
-        REFUSE(EOPNOTSUPP, "viommu_alloc: SMMU %d: no nesting or no S2FWB/CANWBS",
-               smmu);
+        REFUSE(EOPNOTSUPP,
+               "viommu_alloc: SMMU %d: no nesting or no S2FWB/CANWBS", smmu);
     }
     if (a.type == IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV && !c->has_cmdqv) {
         REFUSE(EOPNOTSUPP, "viommu_alloc: SMMU %d has no CMDQV", smmu);
@@ -1517,7 +1523,8 @@ static int hw_queue_alloc(ShCtx *ctx, void *uarg)
                (unsigned long long)a.nesting_parent_iova,
                (unsigned long long)a.length);
     }
-    host = (uint64_t)(uintptr_t)area->host + (a.nesting_parent_iova - area->iova);
+    host = (uint64_t)(uintptr_t)area->host +
+           (a.nesting_parent_iova - area->iova);
     /* physically contiguous only within one huge page of the backing */
     if ((host & ~(SH_HUGE - 1)) != ((host + a.length - 1) & ~(SH_HUGE - 1))) {
         REFUSE(EFAULT, "hw_queue_alloc: pages not physically contiguous");
@@ -1798,8 +1805,8 @@ int sh_dev_attach(ShDev *d, int n, uint32_t *pt_id)
     sh_ctl->dev_attached[n] = hwpt->id;
     sh_ctl->dev_attach_kind[n] = hwpt->type == SIMHOST_OBJ_HWPT_NESTED ?
                                  SIMHOST_ATTACH_NESTED : SIMHOST_ATTACH_PAGING;
-    sh_ctl->dev_ste[n][0] = hwpt->type == SIMHOST_OBJ_HWPT_NESTED ? hwpt->ste[0] : 0;
-    sh_ctl->dev_ste[n][1] = hwpt->type == SIMHOST_OBJ_HWPT_NESTED ? hwpt->ste[1] : 0;
+    sh_ctl->dev_ste[n][0] = hwpt->ste[0];   /* 0 for paging HWPTs */
+    sh_ctl->dev_ste[n][1] = hwpt->ste[1];
     sh_ctl->dev_vsid_valid[n] = d->vmaster;
     sh_ctl->dev_vsid[n] = d->vsid;
     sh_ctl->dev_attach_count[n]++;

@@ -99,7 +99,8 @@ static int bind_dev(int dfd, int ifd, uint32_t *devid)
 
 static int attach(int dfd, uint32_t *pt)
 {
-    struct vfio_device_attach_iommufd_pt a = { .argsz = sizeof(a), .pt_id = *pt };
+    struct vfio_device_attach_iommufd_pt a = { .argsz = sizeof(a),
+                                               .pt_id = *pt };
     int rc = ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
 
     *pt = a.pt_id;
@@ -282,7 +283,9 @@ static void enable_bm(int dfd)
 {
     uint16_t cmd = 0x6;
 
-    if (pwrite(dfd, &cmd, 2, ((uint64_t)VFIO_PCI_CONFIG_REGION_INDEX << 40) + 4) != 2) {
+    uint64_t off = ((uint64_t)VFIO_PCI_CONFIG_REGION_INDEX << 40) + 4;
+
+    if (pwrite(dfd, &cmd, 2, off) != 2) {
         printf("# config write failed\n");
     }
 }
@@ -489,7 +492,8 @@ static void test_core(void)
     tap(FAILS(ioctl(ifd, IOMMU_IOAS_MAP, &m), EOPNOTSUPP),
         "ioas-map: unknown flag -> EOPNOTSUPP (U:186)");
     tap(FAILS(map_fixed(ifd, ioas, 0x100800, buf, 4096), EINVAL),
-        "ioas-map: unaligned FIXED_IOVA -> EINVAL (IF/io_pagetable.c iopt_check_iova)");
+        "ioas-map: unaligned FIXED_IOVA -> EINVAL (IF/io_pagetable.c "
+        "iopt_check_iova)");
     tap(map_fixed(ifd, ioas, 0x100000, buf, 0x10000) == 0,
         "ioas-map: FIXED_IOVA of user memory succeeds (U:186)");
     tap(FAILS(map_fixed(ifd, ioas, 0x108000, buf, 0x10000), EEXIST),
@@ -508,9 +512,11 @@ static void test_core(void)
         (m.iova + 0x1000 <= 0x100000 || m.iova >= 0x110000),
         "ioas-map: without FIXED_IOVA an unused IOVA comes back (U:186)");
     tap(FAILS(unmap(ifd, ioas, 0x104000, 0x1000, NULL), ENOENT),
-        "ioas-unmap: a range cutting through an area -> ENOENT (IF/io_pagetable.c)");
+        "ioas-unmap: a range cutting through an area -> ENOENT "
+        "(IF/io_pagetable.c)");
     tap(FAILS(unmap(ifd, ioas, 0x900000, 0x1000, NULL), ENOENT),
-        "ioas-unmap: nothing mapped in the range -> ENOENT (IF/io_pagetable.c)");
+        "ioas-unmap: nothing mapped in the range -> ENOENT "
+        "(IF/io_pagetable.c)");
     tap(FAILS(unmap(ifd, ioas, 0x100000, 0, NULL), EINVAL),
         "ioas-unmap: length 0 -> EINVAL");
     tap(unmap(ifd, ioas, 0x100000, 0x10000, &done) == 0 && done == 0x10000,
@@ -521,7 +527,8 @@ static void test_core(void)
         "ioas-unmap: unmap-all of an empty IOAS succeeds (U:293)");
 
     {
-        struct iommu_ioas_iova_ranges r = { .size = sizeof(r), .ioas_id = ioas };
+        struct iommu_ioas_iova_ranges r = { .size = sizeof(r),
+                                            .ioas_id = ioas };
         struct iommu_iova_range rg[2];
 
         ioctl(ifd, IOMMU_IOAS_IOVA_RANGES, &r);
@@ -543,7 +550,8 @@ static void test_core(void)
         struct iommu_ioas_change_process c = { .size = sizeof(c) };
 
         tap(ioctl(ifd, IOMMU_IOAS_CHANGE_PROCESS, &c) == 0,
-            "change-process: no user_va mapping -> succeeds (U: CHANGE_PROCESS)");
+            "change-process: no user_va mapping -> succeeds (U: "
+            "CHANGE_PROCESS)");
         map_fixed(ifd, ioas, 0x100000, buf, 0x1000);
         tap(FAILS(ioctl(ifd, IOMMU_IOAS_CHANGE_PROCESS, &c), EINVAL),
             "change-process: a user_va mapping cannot move -> EINVAL");
@@ -570,14 +578,16 @@ static void test_vfio_attach(void)
     bool hole = false;
 
     tap(FAILS(ioctl(dfd, VFIO_DEVICE_GET_INFO, &info), EINVAL),
-        "vfio: ioctls before BIND_IOMMUFD -> EINVAL (vfio cdev access_granted)");
+        "vfio: ioctls before BIND_IOMMUFD -> EINVAL (vfio cdev "
+        "access_granted)");
     tap(FAILS(pread(dfd, &v, 8, 0), EINVAL),
         "vfio: region access before BIND_IOMMUFD -> EINVAL");
     tap(FAILS(bind_dev(dfd, dfd2, &dev), EBADF),
         "bind: iommufd argument not an iommufd -> EBADF");
     tap(bind_dev(dfd, ifd, &dev) == 0 && dev,
         "bind: BIND_IOMMUFD returns a dev_id (vfio.h:931)");
-    tap(FAILS(bind_dev(dfd, ifd, &live0), EINVAL), "bind: a second bind -> EINVAL");
+    tap(FAILS(bind_dev(dfd, ifd, &live0), EINVAL), "bind: a second bind -> "
+    "EINVAL");
     tap(ioctl(dfd, VFIO_DEVICE_GET_INFO, &info) == 0 &&
         (info.flags & VFIO_DEVICE_FLAGS_PCI) &&
         info.num_regions == VFIO_PCI_NUM_REGIONS &&
@@ -585,7 +595,8 @@ static void test_vfio_attach(void)
         "vfio: GET_INFO describes a PCI function with reset");
     ri.index = VFIO_PCI_BAR0_REGION_INDEX;
     tap(ioctl(dfd, VFIO_DEVICE_GET_REGION_INFO, &ri) == 0 &&
-        ri.size == SIMHOST_BAR0_SIZE && !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP),
+        ri.size == SIMHOST_BAR0_SIZE &&
+        !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP),
         "vfio: BAR0 4 KiB, not mmappable (accesses arrive as pread/pwrite)");
     tap(pread(dfd, &v, 8, 0) == 8 && v == SIMHOST_DMA_ID,
         "vfio: BAR0 ID register reads the test device's ID");
@@ -612,13 +623,15 @@ static void test_vfio_attach(void)
         "sw-msi: before any attach the window is ordinary IOVA space");
     pt = ioas;
     tap(FAILS(attach(dfd, &pt), EADDRINUSE),
-        "attach: SW_MSI window already mapped -> EADDRINUSE (IF/device.c:406, iopt_reserve_iova)");
+        "attach: SW_MSI window already mapped -> EADDRINUSE "
+        "(IF/device.c:406, iopt_reserve_iova)");
     unmap(ifd, ioas, 0x8000000, 0x1000, NULL);
     pt = ioas;
     tap(attach(dfd, &pt) == 0 && pt != ioas && ctl->dev_attached[D0] == pt,
         "attach: an IOAS id gets an auto paging HWPT, its id written back");
     tap(FAILS(map_fixed(ifd, ioas, 0x80ff000, buf, 0x2000), EINVAL),
-        "sw-msi: IOAS_MAP into the reserved window -> EINVAL (iopt_check_iova)");
+        "sw-msi: IOAS_MAP into the reserved window -> EINVAL "
+        "(iopt_check_iova)");
     r = (struct iommu_ioas_iova_ranges){ .size = sizeof(r), .ioas_id = ioas };
     tap(FAILS(ioctl(ifd, IOMMU_IOAS_IOVA_RANGES, &r), EMSGSIZE) &&
         r.num_iovas == 2,
@@ -646,10 +659,12 @@ static void test_vfio_attach(void)
 
     /* HWPT_ALLOC rules on the IOAS */
     tap(FAILS(hwpt_alloc(ifd, dev, ioas, 0, 0, buf, 16, &hw), EINVAL),
-        "hwpt-alloc: data_type NONE with data_len != 0 -> EINVAL (IF/hw_pagetable.c:350)");
+        "hwpt-alloc: data_type NONE with data_len != 0 -> EINVAL "
+        "(IF/hw_pagetable.c:350)");
     tap(FAILS(hwpt_alloc(ifd, dev, ioas, 0, IOMMU_HWPT_DATA_ARM_SMMUV3, buf,
                          0, &hw), EINVAL),
-        "hwpt-alloc: data_type set with data_len 0 -> EINVAL (IF/hw_pagetable.c:350)");
+        "hwpt-alloc: data_type set with data_len 0 -> EINVAL "
+        "(IF/hw_pagetable.c:350)");
     tap(FAILS(hwpt_alloc(ifd, dev, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT |
                          IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0, &hw),
               EOPNOTSUPP),
@@ -700,17 +715,21 @@ static void test_vfio_attach(void)
         h.data_len = sizeof(arm);
         tap(ioctl(ifd, IOMMU_GET_HW_INFO, &h) == 0 &&
             h.out_data_type == IOMMU_HW_INFO_TYPE_ARM_SMMUV3 &&
-            arm.idr[0] == ctl->smmu[0].idr[0] && arm.idr[5] == ctl->smmu[0].idr[5] &&
+            arm.idr[0] == ctl->smmu[0].idr[0] &&
+            arm.idr[5] == ctl->smmu[0].idr[5] &&
             arm.iidr == ctl->smmu[0].iidr && arm.flags == 0,
-            "hw-info: DEFAULT type returns the ARM SMMUv3 IDR0-5/IIDR/AIDR (AI:10)");
+            "hw-info: DEFAULT type returns the ARM SMMUv3 IDR0-5/IIDR/AIDR "
+            "(AI:10)");
         tap((h.out_capabilities & (1u << 3)) != 0,
-            "hw-info: PCI_ATS_NOT_SUPPORTED when the device has no ATS (U:706)");
+            "hw-info: PCI_ATS_NOT_SUPPORTED when the device has no ATS "
+            "(U:706)");
         memset(big2, 0xff, sizeof(big2));
         h.data_uptr = (uintptr_t)big2;
         h.data_len = sizeof(big2);
         tap(ioctl(ifd, IOMMU_GET_HW_INFO, &h) == 0 && h.data_len == 40 &&
             big2[40] == 0 && big2[63] == 0,
-            "hw-info: user bytes past the kernel data zeroed, data_len = 40 (IF/device.c:1545)");
+            "hw-info: user bytes past the kernel data zeroed, data_len = 40 "
+            "(IF/device.c:1545)");
         h.data_len = 0;
         tap(ioctl(ifd, IOMMU_GET_HW_INFO, &h) == 0 && h.data_len == 40,
             "hw-info: data_len 0 allowed, reports the kernel length");
@@ -719,7 +738,8 @@ static void test_vfio_attach(void)
         h.data_uptr = (uintptr_t)&teg;
         h.data_len = sizeof(teg);
         tap(FAILS(ioctl(ifd, IOMMU_GET_HW_INFO, &h), EOPNOTSUPP),
-            "hw-info: TEGRA241_CMDQV on a host without CMDQV -> EOPNOTSUPP (AI:10)");
+            "hw-info: TEGRA241_CMDQV on a host without CMDQV -> EOPNOTSUPP "
+            "(AI:10)");
         h.dev_id = dev2;
         h.in_data_type = IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV;
         tap(ioctl(ifd, IOMMU_GET_HW_INFO, &h) == 0 &&
@@ -772,7 +792,8 @@ static void test_viommu(void)
         "viommu-alloc: parent of another SMMU -> EINVAL (AI:469)");
     tap(FAILS(viommu_alloc(ifd, dev, s2, IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV,
                            tdata, 16, &v), EOPNOTSUPP),
-        "viommu-alloc: TEGRA241 on an SMMU without CMDQV -> EOPNOTSUPP (AI:423)");
+        "viommu-alloc: TEGRA241 on an SMMU without CMDQV -> EOPNOTSUPP "
+        "(AI:423)");
     tap(viommu_alloc(ifd, dev, s2, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0,
                      &v) == 0,
         "viommu-alloc: ARM_SMMUV3 on a NEST_PARENT HWPT (U:1111)");
@@ -782,7 +803,8 @@ static void test_viommu(void)
     tap(FAILS(nested_alloc(ifd, dev, v, 1 | 5 << 1 | 1ULL << 56, 0, &nh), EIO),
         "vste: a bit outside STRTAB_STE_0_NESTING_ALLOWED -> EIO (AI:207)");
     tap(FAILS(nested_alloc(ifd, dev, v, 1 | 5 << 1, 1ULL << 19, &nh), EIO),
-        "vste: a word-1 bit outside STRTAB_STE_1_NESTING_ALLOWED -> EIO (AI:207)");
+        "vste: a word-1 bit outside STRTAB_STE_1_NESTING_ALLOWED -> EIO "
+        "(AI:207)");
     tap(FAILS(nested_alloc(ifd, dev, v, 1 | 6 << 1, 0, &nh), EIO),
         "vste: Config S2_TRANS -> EIO (AI:207)");
     tap(FAILS(nested_alloc(ifd, dev, v, 1 | 7 << 1, 0, &nh), EIO),
@@ -807,9 +829,11 @@ static void test_viommu(void)
             "nested: data_type not ARM_SMMUV3 -> EINVAL");
         tap(FAILS(hwpt_alloc(ifd, devc, v, 0, IOMMU_HWPT_DATA_ARM_SMMUV3, &s,
                              16, &nh), EINVAL),
-            "nested: device and vIOMMU on different SMMUs -> EINVAL (IF/hw_pagetable.c:394)");
+            "nested: device and vIOMMU on different SMMUs -> EINVAL "
+            "(IF/hw_pagetable.c:394)");
     }
-    tap(nested_alloc(ifd, dev, v, 1 | 5 << 1 | 0x40001000, 1ULL << 28, &nh) == 0,
+    tap(nested_alloc(ifd, dev, v, 1 | 5 << 1 | 0x40001000, 1ULL << 28,
+                     &nh) == 0,
         "nested: S1 vSTE with EATS TRANS accepted (AI:207)");
     tmp = nh;
     tap(FAILS(attach(dfd, &tmp), ENOENT),
@@ -821,11 +845,14 @@ static void test_viommu(void)
     tap(vdevice_alloc(ifd, v, dev, 0x10, &vd) == 0,
         "vdevice-alloc: vSID for a device (U:1141)");
     tap(FAILS(vdevice_alloc(ifd, v, dev1, 0x10, &tmp), EEXIST),
-        "vdevice-alloc: duplicate virt_id in a vIOMMU -> EEXIST (IF/viommu.c:143)");
+        "vdevice-alloc: duplicate virt_id in a vIOMMU -> EEXIST "
+        "(IF/viommu.c:143)");
     tap(FAILS(vdevice_alloc(ifd, v, dev, 0x12, &tmp), EEXIST),
-        "vdevice-alloc: a second vDEVICE for a device -> EEXIST (IF/viommu.c:143)");
+        "vdevice-alloc: a second vDEVICE for a device -> EEXIST "
+        "(IF/viommu.c:143)");
     tmp = nh;
-    tap(attach(dfd, &tmp) == 0 && ctl->dev_attach_kind[D0] == SIMHOST_ATTACH_NESTED &&
+    tap(attach(dfd, &tmp) == 0 &&
+        ctl->dev_attach_kind[D0] == SIMHOST_ATTACH_NESTED &&
         ctl->dev_vsid_valid[D0] && ctl->dev_vsid[D0] == 0x10,
         "attach: nested HWPT with a vDEVICE captures the vSID (AI:99)");
     tap(!(ctl->dev_ste[D0][1] & (3ULL << 28)),
@@ -837,7 +864,8 @@ static void test_viommu(void)
         nested_alloc(ifd, dev, v, 1, 0, &ab);
         tmp = byp;
         tap(attach(dfd, &tmp) == 0 && ctl->dev_attached[D0] == byp,
-            "attach: replace nested -> bypass nested in one ioctl (vfio.h:931)");
+            "attach: replace nested -> bypass nested in one ioctl "
+            "(vfio.h:931)");
         tmp = ab;
         tap(attach(dfd, &tmp) == 0 && ctl->dev_attached[D0] == ab,
             "attach: replace bypass -> abort nested (vfio.h:931)");
@@ -859,7 +887,8 @@ static void test_viommu(void)
         attach(dfd1, &pt);
         close(dfd1);
         tap(ctl->vdev_leaked_on_close == 1,
-            "close: cdev closed with its vDEVICE alive -> the id leaks (U:1133)");
+            "close: cdev closed with its vDEVICE alive -> the id leaks "
+            "(U:1133)");
         tap(destroy(ifd, a.out_vdevice_id) == 0,
             "destroy: the leaked vDEVICE can still be destroyed by id");
     }
@@ -867,6 +896,12 @@ static void test_viommu(void)
     close(dfdm);
     close(dfdc);
     close(ifd);
+}
+
+/* The last command the simulated hardware received */
+static uint64_t *last_inval(void)
+{
+    return ctl->inval_log[(ctl->inval_log_head - 1) % SIMHOST_INVAL_LOG];
 }
 
 /* ---------------------------------------------------------------------- */
@@ -888,11 +923,13 @@ static void test_invalidate(void)
     nested_alloc(t.ifd, t.dev, t.viommu, 1 | 4 << 1, 0, &nh);
 
     tap(FAILS(invalidate(t.ifd, t.viommu, c, 0, &done), EINVAL),
-        "invalidate: entry_num 0 -> EINVAL on ARM, no empty probe (AI:314, iommu.h:569)");
+        "invalidate: entry_num 0 -> EINVAL on ARM, no empty probe (AI:314, "
+        "iommu.h:569)");
     c[0][0] = 0x11;
     c[0][1] = 0;
     tap(FAILS(invalidate(t.ifd, nh, c, 1, &done), EOPNOTSUPP),
-        "invalidate: a nested HWPT id -> EOPNOTSUPP, use the vIOMMU (IF/hw_pagetable.c:495)");
+        "invalidate: a nested HWPT id -> EOPNOTSUPP, use the vIOMMU "
+        "(IF/hw_pagetable.c:495)");
     tap(FAILS(invalidate(t.ifd, t.s2, c, 1, &done), EINVAL),
         "invalidate: a paging HWPT id -> EINVAL (IF/hw_pagetable.c:495)");
     h = (struct iommu_hwpt_invalidate){ .size = sizeof(h), .hwpt_id = t.viommu,
@@ -908,7 +945,8 @@ static void test_invalidate(void)
         h.data_uptr = (uintptr_t)e;
         h.entry_num = 2;
         tap(FAILS(ioctl(t.ifd, IOMMU_HWPT_INVALIDATE, &h), E2BIG),
-            "invalidate: entry_len 24 with non-zero extra bytes -> E2BIG (AI:314)");
+            "invalidate: entry_len 24 with non-zero extra bytes -> E2BIG "
+            "(AI:314)");
         e[0][2] = 0;
         h.entry_num = 2;
         tap(ioctl(t.ifd, IOMMU_HWPT_INVALIDATE, &h) == 0 && h.entry_num == 2,
@@ -938,29 +976,31 @@ static void test_invalidate(void)
     c[0][1] = 0xffff;
     vmid = 0;
     if (invalidate(t.ifd, t.viommu, c, 1, &done) == 0) {
-        uint64_t *l = ctl->inval_log[(ctl->inval_log_head - 1) % SIMHOST_INVAL_LOG];
+        uint64_t *l = last_inval();
 
         vmid = (l[0] >> 32) & 0xffff;
         tap((l[0] & 0xff) == 0x10 && vmid != 0 && vmid != 0x1234 && l[1] == 0,
-            "invalidate: TLBI_NSNH_ALL -> TLBI_NH_ALL with the S2 VMID, data[1]=0 (AI:314)");
+            "invalidate: TLBI_NSNH_ALL -> TLBI_NH_ALL with the S2 VMID, "
+            "data[1]=0 (AI:314)");
     } else {
         tap(false, "invalidate: TLBI_NSNH_ALL accepted");
     }
     c[0][0] = 0x12 | 0x7777ULL << 32 | 0x5ULL << 48;
     c[0][1] = 0x5000;
     if (invalidate(t.ifd, t.viommu, c, 1, &done) == 0) {
-        uint64_t *l = ctl->inval_log[(ctl->inval_log_head - 1) % SIMHOST_INVAL_LOG];
+        uint64_t *l = last_inval();
 
         tap(((l[0] >> 32) & 0xffff) == vmid && (l[0] >> 48) == 5 &&
             l[1] == 0x5000,
-            "invalidate: TLBI_NH_VA VMID overwritten, ASID/address kept (AI:314)");
+            "invalidate: TLBI_NH_VA VMID overwritten, ASID/address kept "
+            "(AI:314)");
     } else {
         tap(false, "invalidate: TLBI_NH_VA accepted");
     }
     c[0][0] = 0x40 | 0x42ULL << 32;
     c[0][1] = 0;
     if (invalidate(t.ifd, t.viommu, c, 1, &done) == 0) {
-        uint64_t *l = ctl->inval_log[(ctl->inval_log_head - 1) % SIMHOST_INVAL_LOG];
+        uint64_t *l = last_inval();
 
         tap((l[0] >> 32) == ctl->dev[D0].sid,
             "invalidate: ATC_INV vSID replaced by the pSID (AI:278)");
@@ -977,18 +1017,21 @@ static void test_invalidate(void)
     before = ctl->inval_hw_batches;
     tap(invalidate(t.ifd, t.viommu, c, 100, &done) == 0 && done == 100 &&
         ctl->inval_hw_batches - before == 2,
-        "invalidate: 100 commands issued as batches of 63 + 37 (CMDQ_BATCH_ENTRIES-1)");
+        "invalidate: 100 commands issued as batches of 63 + 37 "
+        "(CMDQ_BATCH_ENTRIES-1)");
     c[70][0] = 0x46;
     before = ctl->inval_cmds_done;
     tap(FAILS(invalidate(t.ifd, t.viommu, c, 100, &done), EIO) && done == 70 &&
         ctl->inval_cmds_done - before == 63,
-        "invalidate: failure at 70 -> first batch issued, [63, 70) not (AI:314 quirk a)");
+        "invalidate: failure at 70 -> first batch issued, [63, 70) not "
+        "(AI:314 quirk a)");
     c[70][0] = 0x11;
     ctl->inject[0] = (SimhostInject){ .kind = SIMHOST_K_INVAL_SYNC, .count = 1,
                                       .err = ETIMEDOUT };
     tap(FAILS(invalidate(t.ifd, t.viommu, c, 100, &done), ETIMEDOUT) &&
         done == 62,
-        "invalidate: CMD_SYNC timeout -> entry_num = last command of the failed batch (AI:314 quirk b)");
+        "invalidate: CMD_SYNC timeout -> entry_num = last command of the "
+        "failed batch (AI:314 quirk b)");
     ctl->inject[0] = (SimhostInject){ .kind = SIMHOST_K_HWPT_INVALIDATE,
                                       .skip = 1, .count = 1, .err = ENOMEM };
     tap(invalidate(t.ifd, t.viommu, c, 1, &done) == 0 &&
@@ -1039,7 +1082,8 @@ static void test_walk(void)
     uint64_t c[1][2];
     ssize_t n;
 
-    tap(walk_granule(12, 48), "walk: S1 4K granule, 4 levels, through S2 (AI:42)");
+    tap(walk_granule(12, 48), "walk: S1 4K granule, 4 levels, through S2 "
+    "(AI:42)");
     tap(walk_granule(14, 47), "walk: S1 16K granule");
     tap(walk_granule(16, 42), "walk: S1 64K granule, 2 levels");
 
@@ -1058,7 +1102,8 @@ static void test_walk(void)
     pt_map(&p, 0x20000000, b, 0);
     nested_alloc(t.ifd, t.dev, t.viommu, ste_s1(cd), 0, &nh);
     attach(t.dfd, &nh);
-    veventq_alloc(t.ifd, t.viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4, &qid, &qfd);
+    veventq_alloc(t.ifd, t.viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4, &qid,
+                  &qfd);
 
     st = dma_copy(t.dfd, 0x10000000, 0x20000000, 16);
     tap(st == 0 && ((uint8_t *)gptr(&t.g, b))[0] == 0x11,
@@ -1097,7 +1142,8 @@ static void test_walk(void)
     n = read(qfd, evt, sizeof(evt));
     tap((st & 0xff) == SIMHOST_STATUS_DMA_ERROR && n == 40 &&
         (evt[1] & 0xff) == 0x0a && (evt[1] >> 32) == 0x42,
-        "event: after CFGI_CD (vSID -> pSID) CD.V=0 gives C_BAD_CD with the vSID (A:2029)");
+        "event: after CFGI_CD (vSID -> pSID) CD.V=0 gives C_BAD_CD with the "
+        "vSID (A:2029)");
     ((uint64_t *)gptr(&t.g, cd))[0] |= 1ULL << 31;
     c[0][0] = 0x06 | 0x42ULL << 32;
     invalidate(t.ifd, t.viommu, c, 1, &done);
@@ -1106,8 +1152,10 @@ static void test_walk(void)
     n = read(qfd, evt, sizeof(evt));
     tap((st & 0xff) == SIMHOST_STATUS_DMA_ERROR && n == 40 &&
         evt[0] == (uint64_t)1 << 32 && (evt[1] & 0xff) == 0x10 &&
-        (evt[1] >> 32) == 0x42 && evt[3] == 0x30000000 && (evt[2] & (1ULL << 35)),
-        "event: S1 F_TRANSLATION forwarded, vSID, InputAddr, RnW (A:2029, U:1224)");
+        (evt[1] >> 32) == 0x42 && evt[3] == 0x30000000 &&
+        (evt[2] & (1ULL << 35)),
+        "event: S1 F_TRANSLATION forwarded, vSID, InputAddr, RnW (A:2029, "
+        "U:1224)");
     tap(n == 40 && ((uint32_t *)evt)[1] == 1,
         "veventq: header sequence increments per record (U:1175)");
     *pt_leaf(&p, 0x20000000) |= PTE_RO;
@@ -1168,7 +1216,8 @@ static void test_walk(void)
         dma_copy(t.dfd, 0x10000000, 0x20000000, 16);
         n = read(qfd, evt, sizeof(evt));
         tap(n == 40 && (evt[1] & 0xff) == 0x04,
-            "event: S1CDMax beyond SSIDSIZE -> C_BAD_STE from the hardware (AI:207 no value checks)");
+            "event: S1CDMax beyond SSIDSIZE -> C_BAD_STE from the hardware "
+            "(AI:207 no value checks)");
         simhost_profile_fill(&ctl->smmu[0], SIMHOST_PROFILE_SMMUV3);
         attach(t.dfd, &nh);
     }
@@ -1215,11 +1264,14 @@ static void test_walk(void)
         dma_copy(t.dfd, 0x30000000, 0x20000000, 16);
         n = read(qfd, big, sizeof(big));
         tap(n == 8 && ((uint32_t *)p8)[0] == IOMMU_VEVENTQ_FLAG_LOST_EVENTS,
-            "inject: event allocation failure -> LOST_EVENTS (IF/eventq.c GFP_NOWAIT)");
-        tap(FAILS(veventq_alloc(t.ifd, t.viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4,
+            "inject: event allocation failure -> LOST_EVENTS (IF/eventq.c "
+            "GFP_NOWAIT)");
+        tap(FAILS(veventq_alloc(t.ifd, t.viommu,
+                                IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4,
                                 &q2, &fd2), EEXIST),
             "veventq-alloc: a second queue of a type -> EEXIST (U:1286)");
-        tap(FAILS(veventq_alloc(t.ifd, t.viommu, IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV,
+        tap(FAILS(veventq_alloc(t.ifd, t.viommu,
+                                IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV,
                                 0, &q2, &fd2), EINVAL),
             "veventq-alloc: depth 0 -> EINVAL (IF/eventq.c:502)");
         tap(FAILS(veventq_alloc(t.ifd, t.viommu, IOMMU_VEVENTQ_TYPE_DEFAULT, 4,
@@ -1243,7 +1295,8 @@ static void test_walk(void)
 
         bar_write(t.dfd, SIMHOST_R_CMD, SIMHOST_CMD_FILL | SIMHOST_CMD_MSI);
         tap(ctl->dev_msi_lost[D0] == lost + 1,
-            "msi: doorbell IOVA 0x08000040 unmapped in S1 -> MSI lost (section 5)");
+            "msi: doorbell IOVA 0x08000040 unmapped in S1 -> MSI lost "
+            "(section 5)");
         pt_map(&p, 0x08000000, 0x09000000, 0);
         c[0][0] = 0x11 | 7ULL << 48;
         invalidate(t.ifd, t.viommu, c, 1, &done);
@@ -1267,7 +1320,8 @@ static void test_walk(void)
         tap(ctl->dev_msi_lost[D0] == lost + 2 &&
             bar_read(t.dfd, SIMHOST_R_MSI_LOST) == 2 &&
             read(irq.fd, &cnt, 8) == 8 && cnt == 1,
-            "msi: S1 identity-maps 0x08000000 -> reaches the SW_MSI window (section 5)");
+            "msi: S1 identity-maps 0x08000000 -> reaches the SW_MSI window "
+            "(section 5)");
     }
     nest_teardown(&t);
 }
@@ -1304,9 +1358,11 @@ static void test_cmdqv(void)
         a.data_len = 16;
         tap(ioctl(t.ifd, IOMMU_VIOMMU_ALLOC, &a) == 0 && td[1] == 0x10000 &&
             td[0] && !(td[0] & 4095),
-            "tegra-viommu: mmap offset page-aligned, length 64 KiB (U:1082, T:1297)");
+            "tegra-viommu: mmap offset page-aligned, length 64 KiB (U:1082, "
+            "T:1297)");
         v2 = a.out_viommu_id;
-        tap(ioctl(t.ifd, IOMMU_VIOMMU_ALLOC, &a) == 0, "tegra-viommu: third VINTF");
+        tap(ioctl(t.ifd, IOMMU_VIOMMU_ALLOC, &a) == 0, "tegra-viommu: third "
+        "VINTF");
         v3 = a.out_viommu_id;
         tap(FAILS(ioctl(t.ifd, IOMMU_VIOMMU_ALLOC, &a), ENOSPC),
             "tegra-viommu: VINTFs 1..3 used -> ENOSPC (T:1297)");
@@ -1327,7 +1383,8 @@ static void test_cmdqv(void)
     tap(p == MAP_FAILED && errno == EINVAL,
         "mmap: MAP_PRIVATE -> EINVAL (IF/main.c:584)");
     p = mmap(NULL, 0x10000, PROT_READ | PROT_EXEC, MAP_SHARED, t.ifd, 4096);
-    tap(p == MAP_FAILED && errno == EPERM, "mmap: PROT_EXEC -> EPERM (IF/main.c:584)");
+    tap(p == MAP_FAILED && errno == EPERM, "mmap: PROT_EXEC -> EPERM "
+    "(IF/main.c:584)");
     p = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED, t.ifd, 4096);
     tap(p == MAP_FAILED && errno == ENXIO,
         "mmap: length not the reported one -> ENXIO (IF/main.c:584)");
@@ -1335,10 +1392,12 @@ static void test_cmdqv(void)
     tap(p == MAP_FAILED && errno == ENXIO,
         "mmap: offset inside but not at the start -> ENXIO (IF/main.c:584)");
     p = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED, t.ifd, 4096);
-    tap(p != MAP_FAILED, "mmap: the VINTF page, MAP_SHARED, exact length (T:1297)");
+    tap(p != MAP_FAILED, "mmap: the VINTF page, MAP_SHARED, exact length "
+    "(T:1297)");
     page = p;
     tap(FAILS(destroy(t.ifd, t.viommu), EBUSY),
-        "destroy: vIOMMU while its page is mmapped -> EBUSY (selftest iommufd.c:2986)");
+        "destroy: vIOMMU while its page is mmapped -> EBUSY (selftest "
+        "iommufd.c:2986)");
 
     /* HW queues */
     q0 = galloc(&t.g, 0x1000, 0x1000);
@@ -1371,7 +1430,8 @@ static void test_cmdqv(void)
     h.nesting_parent_iova = qbad;
     h.length = 0x1000;
     tap(FAILS(ioctl(t.ifd, IOMMU_HW_QUEUE_ALLOC, &h), EFAULT),
-        "hw-queue: pages not physically contiguous -> EFAULT (IF/viommu.c:299)");
+        "hw-queue: pages not physically contiguous -> EFAULT "
+        "(IF/viommu.c:299)");
     h.length = 0;
     tap(FAILS(ioctl(t.ifd, IOMMU_HW_QUEUE_ALLOC, &h), EINVAL),
         "hw-queue: length 0 -> EINVAL (IF/viommu.c:262)");
@@ -1396,9 +1456,11 @@ static void test_cmdqv(void)
         "hw-queue: index 1 after index 0 (T:1123)");
     hq1 = h.out_hw_queue_id;
     tap(FAILS(unmap(t.ifd, t.ioas, G_BASE, G_SIZE, NULL), EBUSY),
-        "ioas-unmap: the area pinned by a HW queue -> EBUSY (IF/io_pagetable.c:769)");
+        "ioas-unmap: the area pinned by a HW queue -> EBUSY "
+        "(IF/io_pagetable.c:769)");
     tap(FAILS(destroy(t.ifd, hq0), EBUSY),
-        "hw-queue: destroy 0 while 1 exists -> EBUSY (descending order, T:1109)");
+        "hw-queue: destroy 0 while 1 exists -> EBUSY (descending order, "
+        "T:1109)");
     tap(FAILS(destroy(t.ifd, t.viommu), EBUSY),
         "destroy: vIOMMU with HW queues -> EBUSY (IF/viommu.c:262)");
 
@@ -1437,10 +1499,12 @@ static void test_cmdqv(void)
             usleep(1000);
         }
         tap((page[0] & 0xffff) == 2,
-            "vcmdq: commands written to the guest queue consumed (CONS = PROD)");
+            "vcmdq: commands written to the guest queue consumed (CONS = "
+            "PROD)");
         dma_copy(t.dfd, 0x10000000, 0x20000000, 4);
         tap(((uint8_t *)gptr(&t.g, b))[0] == 2,
-            "vcmdq: TLBI_NH_VA executed with the VINTF's VMID cleans the IOTLB");
+            "vcmdq: TLBI_NH_VA executed with the VINTF's VMID cleans the "
+            "IOTLB");
         qm[4] = 0x40 | 0x33ULL << 32;
         qm[5] = 0;
         qm[6] = 0x30;       /* TLBI_NSNH_ALL: not for a guest-owned VCMDQ */
@@ -1451,9 +1515,11 @@ static void test_cmdqv(void)
         }
         tap((page[0] & 0xffff) == 3 && ((page[0] >> 24) & 0x7f) == 1 &&
             ((page[4] ^ page[5]) & 1),
-            "vcmdq: ATC_INV via SID_MATCH ok, TLBI_NSNH_ALL -> CONS.ERR ILL + GERROR (T:397)");
+            "vcmdq: ATC_INV via SID_MATCH ok, TLBI_NSNH_ALL -> CONS.ERR ILL "
+            "+ GERROR (T:397)");
         tap(read(qfd, evt, sizeof(evt)) == 24 && evt[1] == 1,
-            "vcmdq: error -> TEGRA241_CMDQV vEVENT with LVCMDQ_ERR_MAP bit 0 (T:298)");
+            "vcmdq: error -> TEGRA241_CMDQV vEVENT with LVCMDQ_ERR_MAP bit 0 "
+            "(T:298)");
         qm[6] = 0x46;
         page[5] = page[4];
         for (i = 0; i < 2000 && (page[0] & 0xffff) != 4; i++) {

@@ -167,7 +167,8 @@ void sh_hw_exec(int smmu, const uint64_t *cmd)
         for (int i = 0; i < SH_CDC_SIZE; i++) {
             ShCdCache *c = &sh_smmu[smmu].cdc[i];
 
-            if (c->sid == cmd[0] >> 32 && c->ssid == ((cmd[0] >> 12) & 0xfffff)) {
+            if (c->sid == cmd[0] >> 32 &&
+                c->ssid == ((cmd[0] >> 12) & 0xfffff)) {
                 c->valid = false;
             }
         }
@@ -542,7 +543,8 @@ static void vcmdq_poll(ShObj *v, ShObj *q)
     prod = __atomic_load_n(&r[VCMDQ_PROD / 4], __ATOMIC_ACQUIRE) & ptr_mask;
     cons = r[VCMDQ_CONS / 4] & ptr_mask;
     while (cons != prod) {
-        const uint64_t *cmd = (const uint64_t *)(q->q_host + (cons & mask) * 16);
+        const uint64_t *cmd =
+            (const uint64_t *)(q->q_host + (cons & mask) * 16);
 
         if (vcmdq_exec(v, cmd)) {
             r[VCMDQ_CONS / 4] = cons | CERROR_ILL << VCMDQ_CONS_ERR_SHIFT;

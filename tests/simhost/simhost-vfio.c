@@ -390,7 +390,8 @@ int sh_vfio_ioctl(int n, unsigned long req, void *arg)
         struct vfio_device_bind_iommufd *b = arg;
         ShCtx *ctx;
 
-        if (b->argsz < offsetofend(struct vfio_device_bind_iommufd, out_devid)) {
+        if (b->argsz <
+            offsetofend(struct vfio_device_bind_iommufd, out_devid)) {
             rc = -EINVAL;
         } else if (b->flags & ~VFIO_DEVICE_BIND_FLAG_TOKEN) {
             rc = -EINVAL;
@@ -425,7 +426,8 @@ int sh_vfio_ioctl(int n, unsigned long req, void *arg)
     case SIMHOST_K_VFIO_ATTACH: {
         struct vfio_device_attach_iommufd_pt *a = arg;
 
-        if (a->argsz < offsetofend(struct vfio_device_attach_iommufd_pt, pt_id) ||
+        if (a->argsz <
+            offsetofend(struct vfio_device_attach_iommufd_pt, pt_id) ||
             (a->flags & ~VFIO_DEVICE_ATTACH_PASID)) {
             rc = -EINVAL;
         } else if (a->flags & VFIO_DEVICE_ATTACH_PASID) {
@@ -438,7 +440,8 @@ int sh_vfio_ioctl(int n, unsigned long req, void *arg)
     case SIMHOST_K_VFIO_DETACH: {
         struct vfio_device_detach_iommufd_pt *a = arg;
 
-        if (a->argsz < offsetofend(struct vfio_device_detach_iommufd_pt, flags) ||
+        if (a->argsz <
+            offsetofend(struct vfio_device_detach_iommufd_pt, flags) ||
             (a->flags & ~VFIO_DEVICE_DETACH_PASID)) {
             rc = -EINVAL;
         } else if (a->flags) {

@@ -134,7 +134,8 @@ static void sh_mailbox(void)
             rc = -ENOENT;
             break;
         }
-        v->err_map[sh_ctl->req_arg[2] / 64] |= 1ULL << (sh_ctl->req_arg[2] % 64);
+        v->err_map[sh_ctl->req_arg[2] / 64] |=
+            1ULL << (sh_ctl->req_arg[2] % 64);
         sh_viommu_report(v, IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV, v->err_map, 16);
         rc = v->veventq[IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV] ? 0 : -EOPNOTSUPP;
         break;
@@ -233,7 +234,8 @@ static void sh_find_ctl(void)
             continue;
         }
         name = memfd_name(link);
-        if (name && !strncmp(name, SIMHOST_FD_CTL " ", strlen(SIMHOST_FD_CTL) + 1)) {
+        if (name && !strncmp(name, SIMHOST_FD_CTL " ",
+                             strlen(SIMHOST_FD_CTL) + 1)) {
             void *p = real_mmap(NULL, sizeof(SimhostCtl),
                                 PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
