@@ -85,6 +85,32 @@ $(QEMU_BUILD)/build.ninja: $(STAMPS)/configure-opts | $(STAMPS)/patched
 build: $(STAMPS)/patched $(QEMU_BUILD)/build.ninja
 	@$(TOP)/scripts/link-tree.sh $(TOP) $(QEMU_SRC)
 	ninja -C $(QEMU_BUILD) $(NINJA_TARGETS)
+	@$(MAKE) --no-print-directory simhost
+
+# The simulated Arm host for tests (tests/simhost): an LD_PRELOAD library,
+# never linked into QEMU, and its own direct tests. QEMU's linux-headers
+# carry the iommufd uAPI (the system's may be older).
+SIMHOST_DIR  := $(BUILD)/simhost
+SIMHOST_LIB  := $(SIMHOST_DIR)/libsimhost.so
+SIMHOST_TEST := $(SIMHOST_DIR)/simhost-selftest
+SIMHOST_SRCS := $(addprefix $(TOP)/tests/simhost/,simhost.c simhost-iommufd.c \
+                  simhost-vfio.c simhost-smmu.c)
+SIMHOST_HDRS := $(wildcard $(TOP)/tests/simhost/*.h)
+SIMHOST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter \
+                  -Wno-sign-compare -Werror \
+                  -isystem $(QEMU_SRC)/linux-headers
+
+.PHONY: simhost
+simhost: $(SIMHOST_LIB) $(SIMHOST_TEST)
+
+$(SIMHOST_LIB): $(SIMHOST_SRCS) $(SIMHOST_HDRS) | $(STAMPS)/qemu-source
+	@mkdir -p $(SIMHOST_DIR)
+	cc $(SIMHOST_CFLAGS) -shared -fPIC -o $@ $(SIMHOST_SRCS) -ldl -lpthread
+
+$(SIMHOST_TEST): $(TOP)/tests/simhost/simhost-selftest.c $(SIMHOST_HDRS) \
+                 | $(STAMPS)/qemu-source
+	@mkdir -p $(SIMHOST_DIR)
+	cc $(SIMHOST_CFLAGS) -o $@ $< -ldl
 
 # --- main jobs -----------------------------------------------------------
 

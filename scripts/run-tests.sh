@@ -33,6 +33,17 @@ run_tap() {   # name, command...
 }
 
 export QTEST_QEMU_BINARY="$build/qemu-system-aarch64"
+
+# The simulated Arm host's own tests (no QEMU), then the qtests that use it
+simhost="$build/../simhost"
+export SIMHOST_LIB="$simhost/libsimhost.so"
+if [ -x "$simhost/simhost-selftest" ] && [ -f "$SIMHOST_LIB" ]; then
+    run_tap simhost/selftest env LD_PRELOAD="$SIMHOST_LIB" \
+        "$simhost/simhost-selftest"
+else
+    echo "simhost/selftest: not built"; fail=$((fail + 1))
+fi
+
 for t in "$build"/tests/qtest/vsmmu/*-test; do
     [ -x "$t" ] || continue
     run_tap "qtest/$(basename "$t")" "$t" --tap -k
