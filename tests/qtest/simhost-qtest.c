@@ -162,6 +162,12 @@ QTestState *simhost_qtest_start(Simhost *sh, const char *extra_args)
     g_assert_nonnull(lib);
     g_string_append_printf(args, "-object iommufd,id=simhost-iommufd,fd=%d ",
                            sh->iommufd_fd);
+    /*
+     * The caller's devices first: an IOMMU (vsmmu) or a root port must
+     * exist before the devices behind it are realized.
+     */
+    g_string_append(args, extra_args ? extra_args : "");
+    g_string_append_c(args, ' ');
     for (unsigned n = 0; n < sh->num_devs; n++) {
         if (!sh->plugged[n]) {
             continue;
@@ -171,7 +177,6 @@ QTestState *simhost_qtest_start(Simhost *sh, const char *extra_args)
                                sh->dev_fd[n], sh->dev_props[n] ? "," : "",
                                sh->dev_props[n] ? sh->dev_props[n] : "");
     }
-    g_string_append(args, extra_args ? extra_args : "");
 
     g_setenv("LD_PRELOAD", lib, true);
     g_setenv(SIMHOST_KICK_ENV, kick, true);
