@@ -55,7 +55,8 @@ def callgrind_costs(path):
         raise SystemExit("bench-inval: no totals in %s" % path)
     out = subprocess.run(["callgrind_annotate", "--inclusive=yes",
                           "--threshold=100", path], text=True,
-                         stdout=subprocess.PIPE, check=True).stdout
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         check=True).stdout
     host = 0
     for line in out.splitlines():
         if "libsimhost" not in line:

@@ -581,8 +581,9 @@ static uint32_t vsmmu_accel_send_all(VsmmuState *s, uint64_t (*cmds)[2],
 static unsigned vsmmu_accel_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
                                           unsigned n, VsmmuCmdError *err)
 {
-    uint64_t host[VSMMU_BATCH_MAX][2];
-    unsigned where[VSMMU_BATCH_MAX];
+    /* filled before use: no zeroing on every batch */
+    QEMU_UNINITIALIZED uint64_t host[VSMMU_BATCH_MAX][2];
+    QEMU_UNINITIALIZED unsigned where[VSMMU_BATCH_MAX];
     uint32_t nhost = 0, sent;
     unsigned done = n;
     int ret;
