@@ -426,6 +426,90 @@ static void test_vevent_lost(void)
 }
 
 /* ---------------------------------------------------------------------- */
+/* MSIs through the fixed host window                                      */
+/* ---------------------------------------------------------------------- */
+
+#define MSI_IOVA        0x5a000000ULL   /* the guest's IOVA for its doorbell */
+
+/*
+ * The host programs the device's MSI address as IOVA 0x08000040, and the
+ * write goes through the guest's stage 1: with the window identity-mapped
+ * it reaches the (simulated) ITS, QEMU injects the guest's vector, and
+ * under TCG QEMU translates the guest's MSI address (an IOVA) itself.
+ * Without the identity map the MSI is lost and the host reports the
+ * fault, which the guest sees through the vEVENTQ.
+ */
+static void msi_run(bool identity)
+{
+    AccelFixture f;
+    QPCIDevice *dev;
+    uint64_t doorbell, buf;
+    uint8_t cap;
+    VsmmuEvent ev;
+    int tries;
+
+    if (!have_simhost()) {
+        return;
+    }
+    accel_start_default(&f);
+    accel_s1_setup(&f);
+    dev = f.t->dev;
+    doorbell = vsmmu_alloc(f.t, 4096, 4096);
+    buf = vsmmu_alloc(f.t, 4096, 4096);
+    vsmmu_pt_map(&f.pt, MSI_IOVA, doorbell, 4096, VSMMU_PT_WRITE);
+    vsmmu_pt_map(&f.pt, IOVA_B, buf, 4096, VSMMU_PT_WRITE);
+    if (identity) {
+        vsmmu_pt_map(&f.pt, SIMHOST_SW_MSI_BASE, SIMHOST_SW_MSI_BASE,
+                     SIMHOST_SW_MSI_SIZE, VSMMU_PT_WRITE);
+    }
+
+    cap = qpci_find_capability(dev, PCI_CAP_ID_MSI, 0);
+    g_assert_cmpuint(cap, !=, 0);
+    qpci_config_writel(dev, cap + PCI_MSI_ADDRESS_LO, (uint32_t)MSI_IOVA);
+    qpci_config_writel(dev, cap + PCI_MSI_ADDRESS_HI, MSI_IOVA >> 32);
+    qpci_config_writew(dev, cap + PCI_MSI_DATA_64, 0x1234);
+    qpci_config_writew(dev, cap + PCI_MSI_FLAGS,
+                       qpci_config_readw(dev, cap + PCI_MSI_FLAGS) |
+                       PCI_MSI_FLAGS_ENABLE);
+
+    vsmmu_testdev_writeq(f.t, SIMHOST_R_DST, IOVA_B);
+    vsmmu_testdev_writeq(f.t, SIMHOST_R_LEN, 64);
+    vsmmu_testdev_writeq(f.t, SIMHOST_R_PATTERN, 0x77);
+    vsmmu_testdev_writeq(f.t, SIMHOST_R_CMD,
+                         VSMMU_TESTDEV_CMD_FILL | SIMHOST_CMD_MSI);
+    g_assert_cmpuint(status_code(vsmmu_testdev_readq(f.t, SIMHOST_R_STATUS)),
+                     ==, 0);
+
+    if (identity) {
+        g_assert_cmpuint(vsmmu_testdev_readq(f.t, SIMHOST_R_MSI_SENT), ==, 1);
+        for (tries = 0; tries < 1000; tries++) {
+            if (qtest_readl(f.t->qts, doorbell) == 0x1234) {
+                break;
+            }
+            g_usleep(1000);
+        }
+        g_assert_cmphex(qtest_readl(f.t->qts, doorbell), ==, 0x1234);
+    } else {
+        g_assert_cmpuint(vsmmu_testdev_readq(f.t, SIMHOST_R_MSI_LOST), ==, 1);
+        vsmmu_evtq_expect(f.t, &ev);
+        g_assert_cmphex(vsmmu_evt_id(&ev), ==, 0x10);
+        g_assert_cmphex(vsmmu_evt_input_addr(&ev), ==, SIMHOST_MSI_IOVA);
+        g_assert_cmphex(qtest_readl(f.t->qts, doorbell), ==, 0);
+    }
+    accel_end(&f);
+}
+
+static void test_msi_identity(void)
+{
+    msi_run(true);
+}
+
+static void test_msi_not_mapped(void)
+{
+    msi_run(false);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Compatibility, several devices, hotplug, reset, migration               */
 /* ---------------------------------------------------------------------- */
 
@@ -634,6 +718,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vsmmu-accel/ste/host-refuses", test_host_refuses_ste);
     qtest_add_func("/vsmmu-accel/vevent/forwarded", test_vevent_forwarded);
     qtest_add_func("/vsmmu-accel/vevent/lost", test_vevent_lost);
+    qtest_add_func("/vsmmu-accel/msi/window-identity", test_msi_identity);
+    qtest_add_func("/vsmmu-accel/msi/window-not-mapped", test_msi_not_mapped);
     qtest_add_func("/vsmmu-accel/host/mismatch", test_host_mismatch);
     qtest_add_func("/vsmmu-accel/host/two-smmus", test_two_host_smmus);
     qtest_add_func("/vsmmu-accel/emulated-beside", test_emulated_beside);

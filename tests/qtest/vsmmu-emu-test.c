@@ -1017,6 +1017,46 @@ static void test_tlbi_nh_va_range(const char *smmu)
 }
 
 /*
+ * Range TLBI over a count that is not a power of two, not aligned to it:
+ * NUM = 2 (three pages) from page 1 of four. Pages 1..3 must be new,
+ * page 0 may stay cached. (A model that hands such a range to one
+ * address-mask match misses some pages and keeps them stale.)
+ */
+static void test_tlbi_nh_va_range_odd(const char *smmu)
+{
+    S1Fixture f;
+    VsmmuQtest *t;
+    uint64_t old, new, dst;
+
+    s1_setup(&f, smmu, &s1_4k);
+    t = f.t;
+    if (!FIELD_EX32(vsmmu_readl(t, A_IDR3), IDR3, RIL)) {
+        skip_test("no range invalidation (IDR3.RIL == 0)");
+        vsmmu_qtest_quit(t);
+        return;
+    }
+    old = vsmmu_alloc(t, 4 * 4096, 4096);
+    new = vsmmu_alloc(t, 4 * 4096, 4096);
+    dst = vsmmu_alloc(t, 4 * 4096, 4096);
+    fill_pattern(t, old, 4 * 4096, 0x13, 0);
+    fill_pattern(t, new, 4 * 4096, 0x14, 0);
+    vsmmu_pt_map(&f.pt, IOVA_A, old, 4 * 4096, VSMMU_PT_READ);
+    vsmmu_pt_map(&f.pt, IOVA_B, dst, 4 * 4096, VSMMU_PT_WRITE);
+    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4 * 4096));
+    g_assert_true(check_pattern(t, dst, 4 * 4096, 0x13, 0));
+
+    for (int i = 1; i < 4; i++) {
+        vsmmu_pt_remap(&f.pt, IOVA_A + i * 4096, new + i * 4096);
+    }
+    issue_sync(t, vsmmu_cmd_tlbi_nh_va_range(TEST_ASID, IOVA_A + 4096, true,
+                                             CMD_TLBI_TG_4K, 3, 2, 0));
+    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A + 4096, IOVA_B + 4096,
+                                        3 * 4096));
+    g_assert_true(check_pattern(t, dst + 4096, 3 * 4096, 0x14, 4096));
+    vsmmu_qtest_quit(t);
+}
+
+/*
  * Configuration caching: STE bypass, rewritten as abort; without
  * invalidation the old STE is still in use, after @cmd + CMD_SYNC the
  * new one is.
@@ -2033,6 +2073,7 @@ static const TestCase tests[] = {
     { "tlbi/nh-va", test_tlbi_nh_va },
     { "tlbi/nh-vaa", test_tlbi_nh_vaa },
     { "tlbi/nh-va-range", test_tlbi_nh_va_range },
+    { "tlbi/nh-va-range-odd", test_tlbi_nh_va_range_odd },
     { "tlbi/nh-asid", test_tlbi_nh_asid },
     { "tlbi/nh-all", test_tlbi_nh_all },
     { "tlbi/nsnh-all", test_tlbi_nsnh_all },

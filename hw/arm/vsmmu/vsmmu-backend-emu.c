@@ -7,8 +7,36 @@
  */
 
 #include "qemu/osdep.h"
+#include "system/dma.h"
 #include "vsmmu-internal.h"
 #include "trace.h"
+
+/*
+ * smmu-common matches a range invalidation against its IOTLB with one
+ * address mask, so it must be a naturally aligned power of two: split
+ * the guest's range (RIL: (NUM + 1) << SCALE pages, any count) into such
+ * pieces, or the entries a misaligned mask misses stay stale.
+ */
+static void vsmmu_emu_inv_range(SMMUState *bs, const VsmmuCmd *c,
+                                uint8_t granule)
+{
+    uint64_t addr = c->addr & ~((1ULL << granule) - 1);
+    uint64_t end = addr + (c->num_pages << granule) - 1;
+
+    if (end < addr) {
+        end = UINT64_MAX;       /* the range runs past the top */
+    }
+    for (;;) {
+        uint64_t mask = dma_aligned_pow2_mask(addr, end, 64);
+
+        smmu_iotlb_inv_iova(bs, c->asid, -1, addr, c->tg,
+                            (mask >> granule) + 1, c->ttl);
+        if (mask >= end - addr) {
+            break;
+        }
+        addr += mask + 1;
+    }
+}
 
 static void vsmmu_emu_tlbi(VsmmuState *s, const VsmmuCmd *c)
 {
@@ -37,8 +65,7 @@ static void vsmmu_emu_tlbi(VsmmuState *s, const VsmmuCmd *c)
         break;
     case VSMMU_CMD_TLBI_NH_VA:
     case VSMMU_CMD_TLBI_NH_VAA:
-        smmu_iotlb_inv_iova(bs, c->asid, -1, c->addr, c->tg, c->num_pages,
-                            c->ttl);
+        vsmmu_emu_inv_range(bs, c, granule);
         vsmmu_notify_unmap(s, c->asid, c->addr, c->num_pages << granule);
         break;
     }
