@@ -61,8 +61,23 @@ run_demo() {   # name, extra run.sh args...
     printf '%s\n' "$out" >> "$log"
     echo "$name: $r: $(printf '%s\n' "$out" | tail -n 1)"
 }
-run_demo demo/linux-dma-default --label check-default
+run_demo demo/linux-dma-default --label check-default --expect-msi-window no
 run_demo demo/linux-dma-strict --label check-strict --append iommu.strict=1
+
+# The host MSI window (docs/msi.md): the guest's IOMMU groups must list it
+# as a direct region, from the device tree and from ACPI (IORT RMR, UEFI)
+msi_vsmmu=vsmmu,primary-bus=pcie.0,msi-window=on
+run_demo demo/linux-msi-window-dt --label check-msi-dt \
+    --iommu-device "$msi_vsmmu" --expect-msi-window yes
+uefi=${VSMMU_UEFI_FIRMWARE:-/usr/share/qemu-efi-aarch64/QEMU_EFI.fd}
+if [ -f "$uefi" ]; then
+    run_demo demo/linux-msi-window-acpi --label check-msi-acpi --uefi \
+        --iommu-device "$msi_vsmmu" --expect-msi-window yes
+else
+    echo "demo/linux-msi-window-acpi: SKIP: no UEFI firmware $uefi" \
+         "(Debian package qemu-efi-aarch64)"
+    skip=$((skip + 1))
+fi
 
 echo "(full output in $log)"
 if [ "$skip" -gt 0 ]; then
