@@ -239,7 +239,8 @@ static uint64_t vsmmu_base_of(QTestState *qts, int nth)
 
 static void test_acpi_on(void)
 {
-    const char *args = MSI_ARGS "-device vsmmu,primary-bus=pcie.0,msi-window=on";
+    const char *args = MSI_ARGS
+        "-device vsmmu,primary-bus=pcie.0,msi-window=on";
     QTestState *qts = qtest_init(args);
     uint64_t base = vsmmu_base_of(qts, 0);
     AcpiTables t = {};
