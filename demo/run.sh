@@ -5,7 +5,7 @@
 #   demo/run.sh --qemu PATH [--iommu-device 'DEVICE-ARGS' | --no-iommu]
 #               [--append 'extra kernel args'] [--label NAME]
 #               [--extra-qemu 'args'] [--expect-smmu] [--timeout SECONDS]
-#               [--uefi] [--expect-msi-window yes|no] [--verbose]
+#               [--uefi] [--pxb] [--expect-msi-window yes|no] [--verbose]
 #
 # --iommu-device  -device argument for the IOMMU, placed before the PCI
 #                 devices (default: vsmmu,primary-bus=pcie.0)
@@ -18,6 +18,9 @@
 # --timeout       kill QEMU after this many seconds (default 120)
 # --uefi          boot through UEFI firmware (Debian's qemu-efi-aarch64, or
 #                 $VSMMU_UEFI_FIRMWARE), so the guest sees ACPI, not the DT
+# --pxb           add a pxb-pcie root bus (id pxb1, bus 0x80) with a root
+#                 port, put the virtio disk behind it and the NVMe disk on
+#                 pcie.0 (e.g. --iommu-device vsmmu,primary-bus=pxb1)
 # --expect-msi-window yes|no
 #                 FAIL unless every IOMMU group has (yes) / none has (no)
 #                 the reserved region 0x8000000-0x80fffff of type "direct"
@@ -36,7 +39,7 @@ fail() { echo "vsmmu demo: FAIL $*"; exit 1; }
 usage() { sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//' >&2; fail "usage: $*"; }
 
 qemu="" iommu="vsmmu,primary-bus=pcie.0" append="" label="" extra=""
-expect_smmu=0 tmo=120 verbose=0 uefi=0 expect_msi=""
+expect_smmu=0 tmo=120 verbose=0 uefi=0 pxb=0 expect_msi=""
 while [ $# -gt 0 ]; do
     case $1 in
     --qemu)         [ $# -ge 2 ] || usage "$1 needs an argument"; qemu=$2; shift ;;
@@ -48,11 +51,12 @@ while [ $# -gt 0 ]; do
     --timeout)      [ $# -ge 2 ] || usage "$1 needs an argument"; tmo=$2; shift ;;
     --expect-smmu)  expect_smmu=1 ;;
     --uefi)         uefi=1 ;;
+    --pxb)          pxb=1 ;;
     --expect-msi-window)
                     [ $# -ge 2 ] || usage "$1 needs an argument"; expect_msi=$2; shift
                     case $expect_msi in yes|no) ;; *) usage "$1 takes yes or no" ;; esac ;;
     --verbose|-v)   verbose=1 ;;
-    -h|--help)      sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help)      sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *)              usage "unknown option '$1'" ;;
     esac
     shift
@@ -87,13 +91,19 @@ vsmmu,*|vsmmu)
     rm -f "$stats_sock"
     args+=(-qmp "unix:$stats_sock,server=on,wait=off" -action shutdown=pause) ;;
 esac
+vbus="" nbus=""
+if [ $pxb = 1 ]; then
+    args+=(-device pxb-pcie,id=pxb1,bus_nr=0x80,bus=pcie.0
+           -device pcie-root-port,id=rp1,bus=pxb1,chassis=1)
+    vbus=,bus=rp1 nbus=,bus=pcie.0
+fi
 [ -n "$iommu" ] && args+=(-device "$iommu")
 # snapshot=on: the guest can never modify the reference images, and several
 # runs may share them concurrently (read-only image locks).
 args+=(-drive "if=none,id=dvirtio,file=$out/disk-virtio.img,format=raw,snapshot=on"
-       -device virtio-blk-pci,drive=dvirtio,iommu_platform=on,disable-legacy=on
+       -device "virtio-blk-pci,drive=dvirtio,iommu_platform=on,disable-legacy=on$vbus"
        -drive "if=none,id=dnvme,file=$out/disk-nvme.img,format=raw,snapshot=on"
-       -device nvme,serial=demo,drive=dnvme)
+       -device "nvme,serial=demo,drive=dnvme$nbus")
 # shellcheck disable=SC2206
 [ -n "$extra" ] && args+=($extra)
 

@@ -73,10 +73,17 @@ uefi=${VSMMU_UEFI_FIRMWARE:-/usr/share/qemu-efi-aarch64/QEMU_EFI.fd}
 if [ -f "$uefi" ]; then
     run_demo demo/linux-msi-window-acpi --label check-msi-acpi --uefi \
         --iommu-device "$msi_vsmmu" --expect-msi-window yes
+    # A vsmmu on a pxb-pcie root bus, its device behind a root port there:
+    # RMR StreamIDs of the bus range the firmware numbered, _DSM 5 on PC80
+    run_demo demo/linux-msi-window-acpi-pxb --label check-msi-acpi-pxb \
+        --uefi --pxb --iommu-device vsmmu,primary-bus=pxb1,msi-window=on \
+        --expect-msi-window yes
 else
-    echo "demo/linux-msi-window-acpi: SKIP: no UEFI firmware $uefi" \
-         "(Debian package qemu-efi-aarch64)"
-    skip=$((skip + 1))
+    for t in acpi acpi-pxb; do
+        echo "demo/linux-msi-window-$t: SKIP: no UEFI firmware $uefi" \
+             "(Debian package qemu-efi-aarch64)"
+        skip=$((skip + 1))
+    done
 fi
 
 echo "(full output in $log)"
