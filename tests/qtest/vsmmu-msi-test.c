@@ -503,6 +503,45 @@ static void test_dt_hotplug_warning(void)
     g_assert_null(strstr(strstr(log, warn) + 1, warn));
 }
 
+/* Booted through firmware with ACPI, the IORT covers hotplug: no warning */
+static void test_dt_hotplug_acpi_quiet(void)
+{
+    const char *fw = g_getenv("VSMMU_UEFI_FIRMWARE") ?:
+                     "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd";
+    g_autofree char *path = NULL;
+    g_autofree char *log = NULL;
+    g_autofree char *args = NULL;
+    g_autoptr(GError) error = NULL;
+    QTestState *qts;
+    int fd, saved;
+
+    if (!g_file_test(fw, G_FILE_TEST_EXISTS)) {
+        g_test_skip("no UEFI firmware (Debian package qemu-efi-aarch64)");
+        return;
+    }
+    fd = g_file_open_tmp("vsmmu-msi-XXXXXX.log", &path, &error);
+    g_assert_no_error(error);
+    args = g_strdup_printf(MSI_ARGS "-bios %s "
+                           "-device pcie-root-port,id=rp1,bus=pcie.0,"
+                           "chassis=2 "
+                           "-device vsmmu,primary-bus=pcie.0,msi-window=on",
+                           fw);
+    fflush(stderr);
+    saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    qts = qtest_init(args);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(fd);
+
+    qtest_qmp_device_add(qts, "virtio-scsi-pci", "hot0", "{'bus': 'rp1'}");
+    qtest_quit(qts);
+    g_assert_true(g_file_get_contents(path, &log, NULL, &error));
+    unlink(path);
+    g_test_message("QEMU stderr: %s", log);
+    g_assert_null(strstr(log, "was plugged after the device tree"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -513,5 +552,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vsmmu-msi/dt/window-and-functions", test_dt_on);
     qtest_add_func("/vsmmu-msi/dt/off", test_dt_off);
     qtest_add_func("/vsmmu-msi/dt/hotplug-warning", test_dt_hotplug_warning);
+    qtest_add_func("/vsmmu-msi/dt/hotplug-acpi-quiet",
+                   test_dt_hotplug_acpi_quiet);
     return g_test_run();
 }

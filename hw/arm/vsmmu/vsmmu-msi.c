@@ -268,7 +268,7 @@ static DeviceListener fdt_hotplug_listener = {
 };
 
 void vsmmu_msi_fdt_describe(void *fdt, const char *pcie_node,
-                            PCIBus *root_bus)
+                            PCIBus *root_bus, bool dt_boot)
 {
     VsmmuMsiFind f = vsmmu_msi_find(root_bus);
     g_autofree char *window = NULL;
@@ -306,9 +306,14 @@ void vsmmu_msi_fdt_describe(void *fdt, const char *pcie_node,
         fdt_root_buses = g_hash_table_new(NULL, NULL);
         fdt_functions = g_hash_table_new_full(g_str_hash, g_str_equal,
                                               g_free, NULL);
-        device_listener_register(&fdt_hotplug_listener);
     }
-    g_hash_table_add(fdt_root_buses, root_bus);
+    /* An ACPI guest has the IORT RMR, which covers hotplug */
+    if (dt_boot) {
+        if (!g_hash_table_size(fdt_root_buses)) {
+            device_listener_register(&fdt_hotplug_listener);
+        }
+        g_hash_table_add(fdt_root_buses, root_bus);
+    }
 
     m.iommu_addresses = g_array_new(false, false, sizeof(uint32_t));
     fdt_describe_bus(&m, pcie_node, root_bus);

@@ -61,9 +61,11 @@ bool vsmmu_msi_acpi_preserve_config(PCIBus *root_bus);
  * Describe the window of the vsmmu translating for @root_bus (if it asks
  * for one) in @fdt: a /reserved-memory node with iommu-addresses naming a
  * node created for every PCI function present now under @pcie_node.
- * Functions plugged later have no node: a warning says so when they are.
+ * Functions plugged later have no node: if the guest boots with this
+ * device tree (@dt_boot; not when firmware hands it ACPI instead), a
+ * warning says so when they are.
  */
 void vsmmu_msi_fdt_describe(void *fdt, const char *pcie_node,
-                            PCIBus *root_bus);
+                            PCIBus *root_bus, bool dt_boot);
 
 #endif /* HW_ARM_VSMMU_MSI_H */
