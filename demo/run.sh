@@ -5,7 +5,7 @@
 #   demo/run.sh --qemu PATH [--iommu-device 'DEVICE-ARGS' | --no-iommu]
 #               [--append 'extra kernel args'] [--label NAME]
 #               [--extra-qemu 'args'] [--expect-smmu] [--timeout SECONDS]
-#               [--verbose]
+#               [--uefi] [--pxb] [--expect-msi-window yes|no] [--verbose]
 #
 # --iommu-device  -device argument for the IOMMU, placed before the PCI
 #                 devices (default: vsmmu,primary-bus=pcie.0)
@@ -16,6 +16,15 @@
 # --expect-smmu   FAIL unless the guest's arm-smmu-v3 driver probed an SMMU
 #                 and at least one IOMMU group exists
 # --timeout       kill QEMU after this many seconds (default 120)
+# --uefi          boot through UEFI firmware (Debian's qemu-efi-aarch64, or
+#                 $VSMMU_UEFI_FIRMWARE), so the guest sees ACPI, not the DT
+# --pxb           add a pxb-pcie root bus (id pxb1, bus 0x80) with a root
+#                 port, put the virtio disk behind it and the NVMe disk on
+#                 pcie.0 (e.g. --iommu-device vsmmu,primary-bus=pxb1)
+# --expect-msi-window yes|no
+#                 FAIL unless every IOMMU group has (yes) / none has (no)
+#                 the reserved region 0x8000000-0x80fffff of type "direct"
+#                 (the host MSI window, docs/msi.md)
 # --verbose       also show the guest console while it runs
 #
 # The last line is "vsmmu demo: PASS <facts>" (exit 0) or
@@ -30,7 +39,7 @@ fail() { echo "vsmmu demo: FAIL $*"; exit 1; }
 usage() { sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//' >&2; fail "usage: $*"; }
 
 qemu="" iommu="vsmmu,primary-bus=pcie.0" append="" label="" extra=""
-expect_smmu=0 tmo=120 verbose=0
+expect_smmu=0 tmo=120 verbose=0 uefi=0 pxb=0 expect_msi=""
 while [ $# -gt 0 ]; do
     case $1 in
     --qemu)         [ $# -ge 2 ] || usage "$1 needs an argument"; qemu=$2; shift ;;
@@ -41,8 +50,13 @@ while [ $# -gt 0 ]; do
     --extra-qemu)   [ $# -ge 2 ] || usage "$1 needs an argument"; extra=$2; shift ;;
     --timeout)      [ $# -ge 2 ] || usage "$1 needs an argument"; tmo=$2; shift ;;
     --expect-smmu)  expect_smmu=1 ;;
+    --uefi)         uefi=1 ;;
+    --pxb)          pxb=1 ;;
+    --expect-msi-window)
+                    [ $# -ge 2 ] || usage "$1 needs an argument"; expect_msi=$2; shift
+                    case $expect_msi in yes|no) ;; *) usage "$1 takes yes or no" ;; esac ;;
     --verbose|-v)   verbose=1 ;;
-    -h|--help)      sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help)      sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *)              usage "unknown option '$1'" ;;
     esac
     shift
@@ -55,12 +69,17 @@ done
 case $label in */*|.*|"") fail "bad label '$label'" ;; esac
 
 "$top/demo/prepare.sh" >&2 || fail "demo/prepare.sh failed"
+firmware=${VSMMU_UEFI_FIRMWARE:-/usr/share/qemu-efi-aarch64/QEMU_EFI.fd}
+if [ $uefi = 1 ] && [ ! -f "$firmware" ]; then
+    fail "UEFI firmware $firmware not found (Debian package qemu-efi-aarch64)"
+fi
 
 log=$out/$label.log
 # The IOMMU must be created before the PCI devices it translates for.
 args=(-M virt,gic-version=3 -cpu max -m 1G -smp 2 -nographic -nic none -no-reboot
       -kernel "$out/vmlinuz" -initrd "$out/initramfs.cpio.gz"
       -append "console=ttyAMA0 panic=-1${append:+ $append}")
+[ $uefi = 1 ] && args+=(-bios "$firmware")
 # A vsmmu gets an id, and QEMU a QMP socket and shutdown=pause, so that
 # demo/vsmmu-stats.py can read its counters after the guest powers off.
 stats_sock=""
@@ -72,13 +91,19 @@ vsmmu,*|vsmmu)
     rm -f "$stats_sock"
     args+=(-qmp "unix:$stats_sock,server=on,wait=off" -action shutdown=pause) ;;
 esac
+vbus="" nbus=""
+if [ $pxb = 1 ]; then
+    args+=(-device pxb-pcie,id=pxb1,bus_nr=0x80,bus=pcie.0
+           -device pcie-root-port,id=rp1,bus=pxb1,chassis=1)
+    vbus=,bus=rp1 nbus=,bus=pcie.0
+fi
 [ -n "$iommu" ] && args+=(-device "$iommu")
 # snapshot=on: the guest can never modify the reference images, and several
 # runs may share them concurrently (read-only image locks).
 args+=(-drive "if=none,id=dvirtio,file=$out/disk-virtio.img,format=raw,snapshot=on"
-       -device virtio-blk-pci,drive=dvirtio,iommu_platform=on,disable-legacy=on
+       -device "virtio-blk-pci,drive=dvirtio,iommu_platform=on,disable-legacy=on$vbus"
        -drive "if=none,id=dnvme,file=$out/disk-nvme.img,format=raw,snapshot=on"
-       -device nvme,serial=demo,drive=dnvme)
+       -device "nvme,serial=demo,drive=dnvme$nbus")
 # shellcheck disable=SC2206
 [ -n "$extra" ] && args+=($extra)
 
@@ -117,7 +142,7 @@ field() { sed -n "s/^$1 //p" <<<"$demo" | head -n 1; }
 echo "== $label: qemu exit $rc after ${secs}s, console in ${log#"$top"/}"
 grep '^error ' <<<"$demo" | sed 's/^/  guest /'
 grep '^dmesg: ' <<<"$demo" | sed "s/^dmesg: /  dmesg: /"
-grep -E '^(iommu_group |pci )' <<<"$demo" | sed 's/^/  /'
+grep -E '^(iommu_group |pci |resv_region )' <<<"$demo" | sed 's/^/  /'
 
 problems=()
 case $rc in
@@ -160,6 +185,20 @@ if [ $expect_smmu = 1 ]; then
     [ "$groups" -gt 0 ] 2>/dev/null || problems+=("no iommu groups")
 fi
 
+# The host MSI window as a direct (identity-mapped) region, per group
+msi_groups=$(sed -n 's/^resv_region \([0-9]*\) 0x0*8000000 0x0*80fffff direct$/\1/p' \
+             <<<"$demo" | sort -u | wc -l)
+msi=""
+if [ -n "$expect_msi" ]; then
+    msi=" msi_window=$msi_groups/$groups"
+    echo "  MSI window 0x8000000-0x80fffff direct in $msi_groups of $groups iommu groups"
+    if [ "$expect_msi" = yes ] && { [ "$groups" -eq 0 ] || [ "$msi_groups" != "$groups" ]; }; then
+        problems+=("MSI window direct-mapped in $msi_groups of $groups iommu groups, expected all")
+    elif [ "$expect_msi" = no ] && [ "$msi_groups" != 0 ]; then
+        problems+=("MSI window direct-mapped in $msi_groups iommu groups, expected none")
+    fi
+fi
+
 if [ ${#problems[@]} -gt 0 ]; then
     [ $verbose = 1 ] || { echo "-- last console lines:"; tr -d '\r' <"$log" | tail -n 15; }
     reason=$(printf '; %s' "${problems[@]}")
@@ -173,4 +212,4 @@ if [ -n "$stats" ]; then
     counts+=" events=$(grep -o ' events=[0-9]*' <<<"$stats" | cut -d= -f2)"
     counts+=" translations=$(grep -o 'translations=[0-9]*' <<<"$stats" | cut -d= -f2)"
 fi
-echo "vsmmu demo: PASS label=$label boot=${secs}s disks=$disks iommu_groups=$groups smmu=$smmu$counts"
+echo "vsmmu demo: PASS label=$label boot=${secs}s disks=$disks iommu_groups=$groups smmu=$smmu$msi$counts"

@@ -6,7 +6,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 packages="gcc make ninja-build pkg-config dpkg-dev python3-venv flex bison
           libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev
-          ccache xz-utils python3 valgrind"
+          ccache xz-utils python3 valgrind
+          qemu-efi-aarch64"
 MESON_MIN=1.5
 
 missing=""

@@ -61,8 +61,30 @@ run_demo() {   # name, extra run.sh args...
     printf '%s\n' "$out" >> "$log"
     echo "$name: $r: $(printf '%s\n' "$out" | tail -n 1)"
 }
-run_demo demo/linux-dma-default --label check-default
+run_demo demo/linux-dma-default --label check-default --expect-msi-window no
 run_demo demo/linux-dma-strict --label check-strict --append iommu.strict=1
+
+# The host MSI window (docs/msi.md): the guest's IOMMU groups must list it
+# as a direct region, from the device tree and from ACPI (IORT RMR, UEFI)
+msi_vsmmu=vsmmu,primary-bus=pcie.0,msi-window=on
+run_demo demo/linux-msi-window-dt --label check-msi-dt \
+    --iommu-device "$msi_vsmmu" --expect-msi-window yes
+uefi=${VSMMU_UEFI_FIRMWARE:-/usr/share/qemu-efi-aarch64/QEMU_EFI.fd}
+if [ -f "$uefi" ]; then
+    run_demo demo/linux-msi-window-acpi --label check-msi-acpi --uefi \
+        --iommu-device "$msi_vsmmu" --expect-msi-window yes
+    # A vsmmu on a pxb-pcie root bus, its device behind a root port there:
+    # RMR StreamIDs of the bus range the firmware numbered, _DSM 5 on PC80
+    run_demo demo/linux-msi-window-acpi-pxb --label check-msi-acpi-pxb \
+        --uefi --pxb --iommu-device vsmmu,primary-bus=pxb1,msi-window=on \
+        --expect-msi-window yes
+else
+    for t in acpi acpi-pxb; do
+        echo "demo/linux-msi-window-$t: SKIP: no UEFI firmware $uefi" \
+             "(Debian package qemu-efi-aarch64)"
+        skip=$((skip + 1))
+    done
+fi
 
 echo "(full output in $log)"
 if [ "$skip" -gt 0 ]; then

@@ -18,6 +18,7 @@
 #include "hw/sysbus.h"
 #include "migration/vmstate.h"
 #include "system/iommufd.h"
+#include "hw/arm/vsmmu/msi.h"
 #include "vsmmu-internal.h"
 #include "trace.h"
 
@@ -89,7 +90,8 @@ static void vsmmu_realize(DeviceState *dev, Error **errp)
     VsmmuClass *c = VSMMU_GET_CLASS(s);
     SysBusDevice *sbd = SYS_BUS_DEVICE(dev);
 
-    if (!vsmmu_check_properties(s, errp) || !vsmmu_check_bus(s, errp)) {
+    if (!vsmmu_check_properties(s, errp) || !vsmmu_check_bus(s, errp) ||
+        !vsmmu_msi_realize(s, errp)) {
         return;
     }
 
@@ -221,6 +223,8 @@ static const Property vsmmu_properties[] = {
     DEFINE_PROP_BOOL("ril", VsmmuState, ril, true),
     DEFINE_PROP_BOOL("ats", VsmmuState, ats, false),
     DEFINE_PROP_BOOL("accel", VsmmuState, accel, false),
+    DEFINE_PROP_ON_OFF_AUTO("msi-window", VsmmuState, msi_window,
+                            ON_OFF_AUTO_AUTO),
     DEFINE_PROP_LINK("iommufd", VsmmuState, iommufd, TYPE_IOMMUFD_BACKEND,
                      IOMMUFDBackend *),
     /* accel: off sends one invalidation ioctl per command (benchmarks) */

@@ -15,6 +15,7 @@
 #include "hw/arm/smmu-common.h"
 #include "qom/object.h"
 #include "qemu/thread.h"
+#include "qapi/qapi-types-common.h"
 
 #define TYPE_VSMMU "vsmmu"
 OBJECT_DECLARE_TYPE(VsmmuState, VsmmuClass, VSMMU)
@@ -75,6 +76,7 @@ struct VsmmuState {
     bool batch;                  /* accel: one ioctl per batch (x-batch) */
     uint64_t msi_gpa;            /* accel+KVM: MSI doorbell, 0 = the vITS */
     struct VsmmuAccel *host;     /* accel: the host SMMU's objects */
+    OnOffAuto msi_window;        /* describe the host MSI window (msi.h) */
 
     /* Derived at realize from the properties, constant afterwards */
     uint32_t idr[6];             /* IDR0..IDR5 */
