@@ -32,6 +32,8 @@
 #include "hw/pci/pci_bus.h"
 #include "hw/pci/msi.h"
 #include "hw/sysbus.h"
+#include "system/address-spaces.h"
+#include "hw/arm/vsmmu/msi.h"
 #include "migration/blocker.h"
 #include "system/iommufd.h"
 #include "hw/vfio/vsmmu-iommufd.h"
@@ -169,6 +171,37 @@ static bool vsmmu_accel_check_host(VsmmuState *s, const char *dev,
     return true;
 }
 
+/*
+ * The host keeps its MSI window [0x8000000, +1 MiB) reserved in the IOAS
+ * (the stage 2): guest RAM there could not be mapped for the device.
+ */
+static bool vsmmu_accel_check_msi_window(const char *dev, Error **errp)
+{
+    hwaddr addr = VSMMU_MSI_WINDOW_BASE;
+    hwaddr end = VSMMU_MSI_WINDOW_BASE + VSMMU_MSI_WINDOW_SIZE;
+
+    while (addr < end) {
+        MemoryRegionSection sec = memory_region_find(get_system_memory(),
+                                                     addr, end - addr);
+        bool ram;
+
+        if (!sec.mr) {
+            break;
+        }
+        ram = memory_region_is_ram(sec.mr);
+        addr = sec.offset_within_address_space + int128_get64(sec.size);
+        memory_region_unref(sec.mr);
+        if (ram) {
+            error_setg(errp, "vsmmu: guest RAM overlaps the host's MSI window "
+                       "[0x%" PRIx64 ", 0x%" PRIx64 "), which the host keeps "
+                       "reserved for device %s", (uint64_t)VSMMU_MSI_WINDOW_BASE,
+                       (uint64_t)end, dev);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* ---- host objects of the host SMMU ---------------------------------------- */
 
 static int vsmmu_accel_nested(VsmmuState *s, uint32_t dev_id,
@@ -302,6 +335,24 @@ static void vsmmu_accel_bad_ste(VsmmuState *s, VsmmuDevice *vdev,
     }
 }
 
+static void vsmmu_accel_msi_trigger(PCIDevice *pdev, MSIMessage msg);
+
+/*
+ * Route the device's MSIs (as QEMU delivers them without KVM) through our
+ * stage-1 walk. PCI core sets the trigger at the end of realize, after the
+ * device attached to us, so this is done (again) when STEs are installed;
+ * before the guest enables the SMMU, the PCI core's direct write is right.
+ */
+static void vsmmu_accel_hook_msi(VsmmuDevice *vdev)
+{
+    PCIDevice *pdev = vdev->pdev;
+
+    if (pdev && pdev->msi_trigger != vsmmu_accel_msi_trigger) {
+        vdev->msi_trigger = pdev->msi_trigger;
+        pdev->msi_trigger = vsmmu_accel_msi_trigger;
+    }
+}
+
 /*
  * Make the host translate for @vdev as the guest now says. @report: the
  * guest asked for this STE explicitly (CFGI_STE*), so a bad one gets its
@@ -316,6 +367,7 @@ static void vsmmu_accel_install(VsmmuState *s, VsmmuDevice *vdev, bool report)
     uint32_t id;
     int ret;
 
+    vsmmu_accel_hook_msi(vdev);
     if (!vsmmu_enabled(s)) {
         if (FIELD_EX32(s->gbpa, GBPA, ABORT)) {
             vsmmu_accel_install_abort(s, vdev);
@@ -759,6 +811,9 @@ bool vsmmu_accel_attach(VsmmuState *s, VsmmuDevice *vdev,
                    "(host IOMMU info type %u)", hiod->name, hiod->caps.type);
         return false;
     }
+    if (!vsmmu_accel_check_msi_window(hiod->name, errp)) {
+        return false;
+    }
     caps = hiod->caps.hw_caps;
     if (!vsmmu_accel_check_host(s, hiod->name,
                                 &hiod->caps.vendor_caps.smmuv3, caps, errp)) {
@@ -797,8 +852,6 @@ bool vsmmu_accel_attach(VsmmuState *s, VsmmuDevice *vdev,
     vsmmu_accel_install(s, vdev, false);
     vsmmu_accel_veventq_sync(s);
 
-    vdev->msi_trigger = pdev->msi_trigger;
-    pdev->msi_trigger = vsmmu_accel_msi_trigger;
     trace_vsmmu_accel_dev_attach(hiod->name, dev_id, hwpt_id,
                                  smmu_get_sid(&vdev->sdev));
     return true;
@@ -821,7 +874,7 @@ void vsmmu_accel_detach(VsmmuState *s, VsmmuDevice *vdev)
         return;
     }
     trace_vsmmu_accel_dev_detach(vsmmu_dev_name(vdev));
-    if (vdev->pdev && vdev->msi_trigger) {
+    if (vdev->pdev && vdev->pdev->msi_trigger == vsmmu_accel_msi_trigger) {
         vdev->pdev->msi_trigger = vdev->msi_trigger;
     }
     vsmmu_accel_attach_hwpt(s, vdev, vdev->parent_hwpt_id,
