@@ -5,8 +5,8 @@
  *
  *   vsmmu-accel-bench batched|unbatched BATCHES
  *
- * prints "inval: mode=… batches=… cmds=… ioctls=…", the ioctls being the
- * IOMMU_HWPT_INVALIDATE calls the simulated host saw during the stream.
+ * prints "inval: mode=M batches=B cmds=C ioctls=I", the ioctls being
+ * the IOMMU_HWPT_INVALIDATE calls the simulated host saw during the stream.
  * scripts/bench.sh runs it under callgrind (collecting only inside the
  * command engine) to count QEMU's instructions per command.
  *

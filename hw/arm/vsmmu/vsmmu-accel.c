@@ -194,15 +194,15 @@ static bool vsmmu_accel_check_msi_window(const char *dev, Error **errp)
         if (ram) {
             error_setg(errp, "vsmmu: guest RAM overlaps the host's MSI window "
                        "[0x%" PRIx64 ", 0x%" PRIx64 "), which the host keeps "
-                       "reserved for device %s", (uint64_t)VSMMU_MSI_WINDOW_BASE,
-                       (uint64_t)end, dev);
+                       "reserved for device %s",
+                       (uint64_t)VSMMU_MSI_WINDOW_BASE, (uint64_t)end, dev);
             return false;
         }
     }
     return true;
 }
 
-/* ---- host objects of the host SMMU ---------------------------------------- */
+/* ---- host objects of the host SMMU --------------------------------------- */
 
 static int vsmmu_accel_nested(VsmmuState *s, uint32_t dev_id,
                               const uint64_t vste[2], uint32_t *id,
@@ -263,7 +263,7 @@ static void vsmmu_accel_host_down(VsmmuState *s)
     g_clear_pointer(&h->first_dev, g_free);
 }
 
-/* ---- vDEVICE ---------------------------------------------------------------- */
+/* ---- vDEVICE ------------------------------------------------------------- */
 
 /*
  * The vDEVICE carries the StreamID the guest uses for the device. It is
@@ -295,7 +295,7 @@ static bool vsmmu_accel_vdevice(VsmmuState *s, VsmmuDevice *vdev,
     return true;
 }
 
-/* ---- STE -> host domain ----------------------------------------------------- */
+/* ---- STE -> host domain -------------------------------------------------- */
 
 static bool vsmmu_accel_attach_hwpt(VsmmuState *s, VsmmuDevice *vdev,
                                     uint32_t hwpt_id, VsmmuStreamKind kind)
@@ -453,7 +453,7 @@ static void vsmmu_accel_install_range(VsmmuState *s, uint32_t first,
     }
 }
 
-/* ---- vEVENTQ ------------------------------------------------------------ */
+/* ---- vEVENTQ ------------------------------------------------------------- */
 
 static void vsmmu_accel_vevent_read(void *opaque)
 {
@@ -547,7 +547,7 @@ static void vsmmu_accel_veventq_sync(VsmmuState *s)
     qemu_set_fd_handler(h->veventq_fd, vsmmu_accel_vevent_read, NULL, s);
 }
 
-/* ---- backend operations --------------------------------------------------- */
+/* ---- backend operations -------------------------------------------------- */
 
 /* Which commands the host executes; the rest are ours alone */
 static bool vsmmu_accel_forward(VsmmuState *s, const VsmmuCmd *c)
@@ -699,7 +699,7 @@ const VsmmuBackendOps vsmmu_backend_accel = {
     .eventq_changed = vsmmu_accel_eventq_changed,
 };
 
-/* ---- MSIs of assigned devices ---------------------------------------------- */
+/* ---- MSIs of assigned devices -------------------------------------------- */
 
 /*
  * Without KVM's irqfd routes QEMU delivers an assigned device's MSIs
@@ -772,7 +772,7 @@ bool vsmmu_accel_msi_gpa(VsmmuState *s, PCIBus *bus, int devfn, hwaddr *gpa)
     return true;
 }
 
-/* ---- devices ----------------------------------------------------------- */
+/* ---- devices ------------------------------------------------------------- */
 
 bool vsmmu_accel_is_host_dev(VsmmuState *s, PCIBus *bus, int devfn)
 {
@@ -889,7 +889,7 @@ void vsmmu_accel_detach(VsmmuState *s, VsmmuDevice *vdev)
     }
 }
 
-/* ---- realize, info ----------------------------------------------------- */
+/* ---- realize, info ------------------------------------------------------- */
 
 bool vsmmu_accel_realize(VsmmuState *s, Error **errp)
 {
