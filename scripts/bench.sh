@@ -6,6 +6,7 @@
 set -eu
 build=$(cd "$1" && pwd)
 export QTEST_QEMU_BINARY="$build/qemu-system-aarch64"
+export SIMHOST_LIB="$build/../simhost/libsimhost.so"
 
 # Translation: vsmmu vs arm-smmuv3, IOTLB-hit-heavy and miss-heavy
 "$build/tests/qtest/vsmmu/vsmmu-bench"
