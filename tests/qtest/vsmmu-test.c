@@ -147,11 +147,19 @@ static void test_bad_properties(void)
                        "oas=45 is not an SMMUv3 output address size");
     expect_qemu_output(VSMMU_ARGS ",ssidsize=21", 1,
                        "ssidsize=21 out of range");
+    expect_qemu_output(VSMMU_ARGS ",oas=big", 1,
+                       "oas=big: expected 'auto' or a number");
+    expect_qemu_output(VSMMU_ARGS ",ssidsize=300", 1,
+                       "ssidsize=300: expected 'auto' or a number");
+    expect_qemu_output(VSMMU_ARGS ",ril=maybe", 1, "ril");
 }
 
 static void test_help(void)
 {
-    expect_qemu_output("-device vsmmu,help", 0, "ssidsize=<uint8>");
+    expect_qemu_output("-device vsmmu,help", 0, "ssidsize=<str>");
+    expect_qemu_output("-device vsmmu,help", 0,
+                       "oas=<str>              - 'auto' or a number");
+    expect_qemu_output("-device vsmmu,help", 0, "ril=<OnOffAuto>");
     expect_qemu_output("-device vsmmu,help", 0, "primary-bus=<link<PCI>>");
 }
 

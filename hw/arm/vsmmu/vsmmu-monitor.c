@@ -25,6 +25,12 @@ static hwaddr vsmmu_regs_addr(VsmmuState *s)
     return addr;
 }
 
+static const char *vsmmu_auto_note(VsmmuState *s, bool is_auto)
+{
+    return !is_auto ? "" : s->idr_from_host ? " (auto: host)" :
+           " (auto: default)";
+}
+
 static void vsmmu_describe(VsmmuState *s, GString *buf)
 {
     PCIBus *bus = s->smmu.primary_bus;
@@ -36,6 +42,17 @@ static void vsmmu_describe(VsmmuState *s, GString *buf)
                            bus ? bus->qbus.name : "?",
                            vsmmu_regs_addr(s),
                            (unsigned)vsmmu_enabled(s));
+    g_string_append_printf(buf, "  oas %u%s, ssidsize %u%s, ril %s%s, "
+                           "ats %s%s, sidsize %u\n",
+                           s->oas, vsmmu_auto_note(s, s->oas_prop ==
+                                                   VSMMU_PROP_AUTO),
+                           s->ssidsize, vsmmu_auto_note(s, s->ssidsize_prop ==
+                                                        VSMMU_PROP_AUTO),
+                           s->ril ? "on" : "off",
+                           vsmmu_auto_note(s, s->ril_prop == ON_OFF_AUTO_AUTO),
+                           s->ats ? "on" : "off",
+                           vsmmu_auto_note(s, s->ats_prop == ON_OFF_AUTO_AUTO),
+                           s->sidsize);
     vsmmu_accel_info(s, buf);
     qemu_mutex_unlock(&s->mutex);
 }

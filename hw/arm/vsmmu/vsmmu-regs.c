@@ -223,6 +223,7 @@ static MemTxResult vsmmu_read_locked(VsmmuState *s, hwaddr offset,
     switch (offset) {
     case A_IDR0 ... A_IDR5:
         *data = s->idr[(offset - A_IDR0) / 4];
+        s->idr_seen = true;
         break;
     case A_IIDR:
         *data = s->iidr;

@@ -13,6 +13,8 @@
 #include "qapi/error.h"
 #include "qemu/log.h"
 #include "qemu/module.h"
+#include "qemu/cutils.h"
+#include "qapi/visitor.h"
 #include "hw/qdev-properties.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/sysbus.h"
@@ -22,27 +24,100 @@
 #include "vsmmu-internal.h"
 #include "trace.h"
 
+/*
+ * A uint8 property that also takes "auto" (stored as VSMMU_PROP_AUTO).
+ * Command line and -global give strings, QMP may give a number.
+ */
+static void vsmmu_get_u8_auto(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
+{
+    const Property *prop = opaque;
+    uint8_t *ptr = object_field_prop_ptr(obj, prop);
+    char *str = (char *)"auto";
+
+    if (*ptr == VSMMU_PROP_AUTO) {
+        visit_type_str(v, name, &str, errp);
+    } else {
+        visit_type_uint8(v, name, ptr, errp);
+    }
+}
+
+static void vsmmu_set_u8_auto(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
+{
+    const Property *prop = opaque;
+    uint8_t *ptr = object_field_prop_ptr(obj, prop);
+    g_autofree char *str = NULL;
+    uint64_t val;
+
+    if (!visit_type_str(v, name, &str, NULL)) {
+        visit_type_uint8(v, name, ptr, errp);
+        return;
+    }
+    if (!strcmp(str, "auto")) {
+        *ptr = VSMMU_PROP_AUTO;
+        return;
+    }
+    if (qemu_strtou64(str, NULL, 0, &val) || val >= VSMMU_PROP_AUTO) {
+        error_setg(errp, "vsmmu: %s=%s: expected 'auto' or a number", name,
+                   str);
+        return;
+    }
+    *ptr = val;
+}
+
+static void vsmmu_u8_auto_default(ObjectProperty *op, const Property *prop)
+{
+    object_property_set_default_str(op, "auto");
+}
+
+static const PropertyInfo vsmmu_prop_u8_auto = {
+    .type = "str",
+    .description = "'auto' or a number (auto: the host SMMU's value with "
+                   "accel=on, else the default)",
+    .get = vsmmu_get_u8_auto,
+    .set = vsmmu_set_u8_auto,
+    .set_default_value = vsmmu_u8_auto_default,
+};
+
+#define DEFINE_PROP_U8_AUTO(_n, _s, _f) \
+    DEFINE_PROP(_n, _s, _f, vsmmu_prop_u8_auto, uint8_t, .set_default = true)
+
+/* Explicit values as given; "auto" ones take the defaults for now */
+static void vsmmu_resolve_defaults(VsmmuState *s)
+{
+    s->oas = s->oas_prop == VSMMU_PROP_AUTO ? VSMMU_DEFAULT_OAS : s->oas_prop;
+    s->ssidsize = s->ssidsize_prop == VSMMU_PROP_AUTO ?
+                  VSMMU_DEFAULT_SSIDSIZE : s->ssidsize_prop;
+    s->ril = s->ril_prop == ON_OFF_AUTO_AUTO ? VSMMU_DEFAULT_RIL :
+             s->ril_prop == ON_OFF_AUTO_ON;
+    s->ats = s->ats_prop == ON_OFF_AUTO_AUTO ? VSMMU_DEFAULT_ATS :
+             s->ats_prop == ON_OFF_AUTO_ON;
+    s->idr_from_host = false;
+}
+
 static bool vsmmu_check_properties(VsmmuState *s, Error **errp)
 {
     static const uint8_t oas_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
-    bool oas_ok = false;
+    bool oas_ok = s->oas_prop == VSMMU_PROP_AUTO;
 
     for (int i = 0; i < ARRAY_SIZE(oas_bits); i++) {
-        oas_ok |= s->oas == oas_bits[i];
+        oas_ok |= s->oas_prop == oas_bits[i];
     }
     if (!oas_ok) {
         error_setg(errp, "vsmmu: oas=%u is not an SMMUv3 output address size",
-                   s->oas);
-        error_append_hint(errp, "Valid values: 32, 36, 40, 42, 44, 48, 52\n");
+                   s->oas_prop);
+        error_append_hint(errp, "Valid values: auto, 32, 36, 40, 42, 44, 48, "
+                          "52\n");
         return false;
     }
     if (s->sidsize < 1 || s->sidsize > 32) {
         error_setg(errp, "vsmmu: sidsize=%u out of range [1, 32]", s->sidsize);
         return false;
     }
-    if (s->ssidsize > 20) {
+    if (s->ssidsize_prop != VSMMU_PROP_AUTO && s->ssidsize_prop > 20) {
         error_setg(errp, "vsmmu: ssidsize=%u out of range [0, 20]",
-                   s->ssidsize);
+                   s->ssidsize_prop);
         return false;
     }
     if (s->accel && !s->iommufd) {
@@ -95,6 +170,8 @@ static void vsmmu_realize(DeviceState *dev, Error **errp)
         return;
     }
 
+    vsmmu_resolve_defaults(s);
+
     /* A vsmmu translates only for its own root bus, never its parents' */
     s->smmu.smmu_per_bus = true;
     s->smmu.mrtypename = TYPE_VSMMU_IOMMU_MEMORY_REGION;
@@ -133,6 +210,7 @@ static void vsmmu_reset_exit(Object *obj, ResetType type)
         c->parent_phases.exit(obj, type);
     }
     qemu_mutex_lock(&s->mutex);
+    s->idr_seen = false;
     vsmmu_regs_reset(s);
     s->backend->config_reset(s);
     qemu_mutex_unlock(&s->mutex);
@@ -217,11 +295,12 @@ static void vsmmu_instance_init(Object *obj)
 }
 
 static const Property vsmmu_properties[] = {
-    DEFINE_PROP_UINT8("oas", VsmmuState, oas, 44),
+    /* auto: the defaults, or the host SMMU's in accelerated mode */
+    DEFINE_PROP_U8_AUTO("oas", VsmmuState, oas_prop),
     DEFINE_PROP_UINT8("sidsize", VsmmuState, sidsize, 16),
-    DEFINE_PROP_UINT8("ssidsize", VsmmuState, ssidsize, 16),
-    DEFINE_PROP_BOOL("ril", VsmmuState, ril, true),
-    DEFINE_PROP_BOOL("ats", VsmmuState, ats, false),
+    DEFINE_PROP_U8_AUTO("ssidsize", VsmmuState, ssidsize_prop),
+    DEFINE_PROP_ON_OFF_AUTO("ril", VsmmuState, ril_prop, ON_OFF_AUTO_AUTO),
+    DEFINE_PROP_ON_OFF_AUTO("ats", VsmmuState, ats_prop, ON_OFF_AUTO_AUTO),
     DEFINE_PROP_BOOL("accel", VsmmuState, accel, false),
     DEFINE_PROP_ON_OFF_AUTO("msi-window", VsmmuState, msi_window,
                             ON_OFF_AUTO_AUTO),

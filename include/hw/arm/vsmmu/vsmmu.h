@@ -22,6 +22,15 @@ OBJECT_DECLARE_TYPE(VsmmuState, VsmmuClass, VSMMU)
 
 #define TYPE_VSMMU_IOMMU_MEMORY_REGION "vsmmu-iommu-memory-region"
 
+/* A numeric property set to "auto" */
+#define VSMMU_PROP_AUTO UINT8_MAX
+
+/* What "auto" means until a host SMMU says otherwise */
+#define VSMMU_DEFAULT_OAS       44
+#define VSMMU_DEFAULT_SSIDSIZE  16
+#define VSMMU_DEFAULT_RIL       true
+#define VSMMU_DEFAULT_ATS       false
+
 /* Wired interrupts, in the order of the DT "interrupt-names" */
 enum {
     VSMMU_IRQ_EVTQ,
@@ -65,12 +74,12 @@ struct VsmmuState {
     QemuMutex mutex;             /* queues, caches, registers below */
     const struct VsmmuBackendOps *backend;
 
-    /* Properties: what the user asked for */
-    uint8_t oas;                 /* output address size in bits */
+    /* Properties: what the user asked for (VSMMU_PROP_AUTO: "auto") */
+    uint8_t oas_prop;            /* output address size in bits */
     uint8_t sidsize;             /* stream ID bits */
-    uint8_t ssidsize;            /* substream ID bits, 0 = no substreams */
-    bool ril;                    /* range invalidation (IDR3.RIL) */
-    bool ats;                    /* ATS supported (IDR0.ATS) */
+    uint8_t ssidsize_prop;       /* substream ID bits, 0 = no substreams */
+    OnOffAuto ril_prop;          /* range invalidation (IDR3.RIL) */
+    OnOffAuto ats_prop;          /* ATS supported (IDR0.ATS) */
     bool accel;                  /* nested translation through iommufd */
     struct IOMMUFDBackend *iommufd;  /* accel: the host's /dev/iommu */
     bool batch;                  /* accel: one ioctl per batch (x-batch) */
@@ -78,7 +87,20 @@ struct VsmmuState {
     struct VsmmuAccel *host;     /* accel: the host SMMU's objects */
     OnOffAuto msi_window;        /* describe the host MSI window (msi.h) */
 
-    /* Derived at realize from the properties, constant afterwards */
+    /*
+     * In effect: explicit values, or what "auto" resolved to. Auto values
+     * take the defaults at realize; in accelerated mode the first assigned
+     * device's host SMMU replaces them, unless the guest already read the
+     * ID registers (then at the next reset).
+     */
+    uint8_t oas;
+    uint8_t ssidsize;
+    bool ril;
+    bool ats;
+    bool idr_from_host;          /* auto values came from a host SMMU */
+    bool idr_seen;               /* the guest read IDRn since reset */
+
+    /* Derived from the values above: constant while the guest runs */
     uint32_t idr[6];             /* IDR0..IDR5 */
     uint32_t iidr;
     uint32_t aidr;
