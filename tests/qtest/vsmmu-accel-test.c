@@ -15,125 +15,7 @@
 #include "qemu/osdep.h"
 #include "qobject/qdict.h"
 #include "hw/pci/pci_regs.h"
-#include "vsmmu-qtest-lib.h"
-#include "simhost-qtest.h"
-
-#define ACCEL_VSMMU     "-device vsmmu,primary-bus=pcie.0,id=vsmmu0," \
-                        "accel=on,iommufd=simhost-iommufd"
-#define TEST_ASID       0x2a
-#define IOVA_A          0x58000000ULL
-#define IOVA_B          0x58400000ULL
-#define DEV0_DEVFN      0x10        /* 02.0 */
-
-typedef struct AccelFixture {
-    Simhost *sh;
-    VsmmuQtest *t;
-    VsmmuPgtable pt;
-    VsmmuCdTable cdt;
-    uint64_t ste[VSMMU_STE_DWORDS];
-    uint64_t cd[VSMMU_CD_DWORDS];
-} AccelFixture;
-
-/* The tests need the simulated host; without it they say so and skip */
-static bool have_simhost(void)
-{
-    if (!simhost_available()) {
-        g_test_skip("the simulated host library (libsimhost.so) is not "
-                    "built");
-        return false;
-    }
-    return true;
-}
-
-/* QEMU with the accel vsmmu and @o's devices (dev n at slot 2 + n) */
-static void accel_start(AccelFixture *f, SimhostOpts *o, const char *extra)
-{
-    g_autofree char *args = NULL;
-
-    memset(f, 0, sizeof(*f));
-    for (unsigned n = 0; n < o->num_devs; n++) {
-        if (!o->dev_props[n]) {
-            o->dev_props[n] = g_strdup_printf("addr=%x.0", 2 + n);
-        }
-    }
-    f->sh = simhost_new(o);
-    args = g_strdup_printf("%s %s", ACCEL_VSMMU, extra ? extra : "");
-    simhost_qtest_start(f->sh, args);
-    f->t = vsmmu_qtest_attach_devfn(f->sh->qts, DEV0_DEVFN);
-    g_assert_cmphex(f->t->base, !=, 0);
-}
-
-static void accel_start_default(AccelFixture *f)
-{
-    SimhostOpts o = SIMHOST_OPTS_DEFAULT;
-
-    accel_start(f, &o, NULL);
-}
-
-/* Quit QEMU and check the host saw every object freed */
-static void accel_end(AccelFixture *f)
-{
-    g_free(f->t->dev);
-    f->t->dev = NULL;
-    alloc_destroy(&f->t->alloc);
-    g_free(f->t->smmu_name);
-    g_free(f->t);
-    simhost_qtest_quit(f->sh);
-    g_assert_cmpuint(simhost_leaks(f->sh), ==, 0);
-    simhost_free(f->sh);
-}
-
-/* Linear stream table, one CD, 4K tables; queues up; SMMUEN set */
-static void accel_s1_setup(AccelFixture *f)
-{
-    VsmmuQtest *t = f->t;
-
-    vsmmu_strtab_linear(t, 8);
-    vsmmu_pt_init(t, &f->pt, 4096, 48);
-    vsmmu_cd_table_linear(t, &f->cdt, 0);
-    vsmmu_cd_for_pgtable(f->cd, &f->pt, TEST_ASID);
-    vsmmu_cd_write(t, vsmmu_cd_addr(t, &f->cdt, 0), f->cd);
-    vsmmu_ste_s1(f->ste, f->cdt.base, f->cdt.fmt, f->cdt.cdmax,
-                 STE_S1DSS_TERMINATE);
-    vsmmu_ste_write(t, t->sid, f->ste);
-    vsmmu_bringup(t, 8, 4);
-    vsmmu_enable(t);
-}
-
-static void fill_pattern(VsmmuQtest *t, uint64_t pa, uint64_t len,
-                         uint8_t seed)
-{
-    g_autofree uint8_t *buf = g_malloc(len);
-
-    for (uint64_t i = 0; i < len; i++) {
-        buf[i] = seed + i * 7;
-    }
-    qtest_memwrite(t->qts, pa, buf, len);
-}
-
-static bool check_pattern(VsmmuQtest *t, uint64_t pa, uint64_t len,
-                          uint8_t seed)
-{
-    g_autofree uint8_t *buf = g_malloc(len);
-
-    qtest_memread(t->qts, pa, buf, len);
-    for (uint64_t i = 0; i < len; i++) {
-        if (buf[i] != (uint8_t)(seed + i * 7)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static unsigned status_code(uint64_t status)
-{
-    return vsmmu_testdev_status_code(status);
-}
-
-static char *hmp_info(AccelFixture *f)
-{
-    return qtest_hmp(f->sh->qts, "info vsmmu");
-}
+#include "vsmmu-accel-fixture.h"
 
 /* ---------------------------------------------------------------------- */
 /* Realize, attach, objects                                                */
@@ -513,8 +395,39 @@ static void test_msi_not_mapped(void)
 /* Compatibility, several devices, hotplug, reset, migration               */
 /* ---------------------------------------------------------------------- */
 
-/* A host without RIL while the vsmmu advertises it: refused, named */
+/* The default simulated SMMU with SSIDSIZE 10 and no RIL */
+static SimhostSmmuCfg host_ssid10_noril(void)
+{
+    SimhostSmmuCfg c;
+
+    simhost_profile_fill(&c, SIMHOST_PROFILE_SMMUV3);
+    c.idr[1] = deposit32(c.idr[1], 6, 5, 10);       /* SSIDSIZE */
+    c.idr[3] &= ~(1u << 10);                        /* RIL */
+    return c;
+}
+
+/* A host without RIL while the vsmmu is told ril=on: refused, named */
 static void test_host_mismatch(void)
+{
+    if (!have_simhost()) {
+        return;
+    }
+    if (g_test_subprocess()) {
+        AccelFixture f;
+        SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+        SimhostSmmuCfg c = host_ssid10_noril();
+
+        accel_start_host(&f, &o, ",ril=on", &c);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, 0);
+    g_test_trap_assert_failed();
+    g_test_trap_assert_stderr("*IDR3.RIL: the vsmmu advertises 1, the host "
+                              "SMMU of device simhost-dev0 has 0*");
+}
+
+/* So is a host with other IDRs entirely (granules, ASID size...) */
+static void test_host_mismatch_alt(void)
 {
     if (!have_simhost()) {
         return;
@@ -530,6 +443,142 @@ static void test_host_mismatch(void)
     g_test_trap_subprocess(NULL, 0, 0);
     g_test_trap_assert_failed();
     g_test_trap_assert_stderr("*the vsmmu advertises*host SMMU*");
+}
+
+static uint32_t guest_idr(AccelFixture *f, int n)
+{
+    uint64_t base = f->t ? f->t->base : f->base;
+
+    g_assert_cmphex(base, !=, 0);
+    return qtest_readl(f->sh->qts, base + n * 4);
+}
+
+#define IDR1_SSIDSIZE(v)    extract32(v, 6, 5)
+#define IDR3_RIL(v)         extract32(v, 10, 1)
+#define IDR5_OAS(v)         extract32(v, 0, 3)
+#define IDR0_ATS(v)         extract32(v, 10, 1)
+
+/* auto (the default): the cold-plugged device's host SMMU decides */
+static void test_auto_cold(void)
+{
+    AccelFixture f;
+    SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+    SimhostSmmuCfg c = host_ssid10_noril();
+    g_autofree char *info = NULL;
+
+    if (!have_simhost()) {
+        return;
+    }
+    o.dev_ats[0] = true;
+    accel_start_host(&f, &o, NULL, &c);
+    g_assert_cmpuint(IDR1_SSIDSIZE(guest_idr(&f, 1)), ==, 10);
+    g_assert_cmpuint(IDR3_RIL(guest_idr(&f, 3)), ==, 0);
+    g_assert_cmpuint(IDR5_OAS(guest_idr(&f, 5)), ==, 5);   /* 48 bits */
+    g_assert_cmpuint(IDR0_ATS(guest_idr(&f, 0)), ==, 1);
+    info = hmp_info(&f);
+    g_assert_nonnull(strstr(info, "oas 48 (auto: host), ssidsize 10 (auto: "
+                            "host), ril off (auto: host), ats on (auto: "
+                            "host)"));
+    accel_end(&f);
+}
+
+/* Explicit values, no device at all: the guest sees them */
+static void test_auto_explicit_no_device(void)
+{
+    AccelFixture f;
+    SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+
+    if (!have_simhost()) {
+        return;
+    }
+    o.cold_plug_mask = 0;
+    accel_start(&f, &o, ",oas=40,ssidsize=8,ril=off,ats=off "
+                ACCEL_ROOT_PORT);
+    accel_number_root_port(&f);
+    g_assert_cmpuint(IDR1_SSIDSIZE(guest_idr(&f, 1)), ==, 8);
+    g_assert_cmpuint(IDR3_RIL(guest_idr(&f, 3)), ==, 0);
+    g_assert_cmpuint(IDR5_OAS(guest_idr(&f, 5)), ==, 2);   /* 40 bits */
+    /* a device on a host that can do more is welcome; nothing changes */
+    simhost_device_add(f.sh, 0, "{'bus': 'rp0'}");
+    g_assert_cmpuint(simhost_calls(f.sh, SIMHOST_K_VDEVICE_ALLOC), ==, 1);
+    g_assert_cmpuint(IDR1_SSIDSIZE(guest_idr(&f, 1)), ==, 8);
+    g_assert_cmpuint(IDR5_OAS(guest_idr(&f, 5)), ==, 2);
+    accel_end(&f);
+}
+
+/* auto with the first device hot-plugged before the guest probed */
+static void test_auto_hot_first(void)
+{
+    AccelFixture f;
+    SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+    SimhostSmmuCfg c = host_ssid10_noril();
+
+    if (!have_simhost()) {
+        return;
+    }
+    o.cold_plug_mask = 0;
+    accel_start_host(&f, &o, ACCEL_ROOT_PORT, &c);
+    simhost_device_add(f.sh, 0, "{'bus': 'rp0'}");
+    g_assert_cmpuint(IDR1_SSIDSIZE(guest_idr(&f, 1)), ==, 10);
+    g_assert_cmpuint(IDR3_RIL(guest_idr(&f, 3)), ==, 0);
+    g_assert_cmpuint(IDR5_OAS(guest_idr(&f, 5)), ==, 5);
+    accel_end(&f);
+}
+
+/*
+ * The guest read the IDRs (auto = defaults) before the first device:
+ * a host that can do less is refused, naming the field and both values;
+ * QEMU goes on, nothing leaks.
+ */
+static void test_auto_hot_after_probe_refused(void)
+{
+    AccelFixture f;
+    SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+    SimhostSmmuCfg c = host_ssid10_noril();
+    g_autofree char *fd = NULL;
+    QDict *resp;
+    const char *desc;
+
+    if (!have_simhost()) {
+        return;
+    }
+    o.cold_plug_mask = 0;
+    accel_start_host(&f, &o, ACCEL_ROOT_PORT, &c);
+    g_assert_cmpuint(IDR1_SSIDSIZE(guest_idr(&f, 1)), ==, 16);
+    fd = g_strdup_printf("%d", f.sh->dev_fd[0]);
+    resp = qtest_qmp(f.sh->qts, "{'execute': 'device_add', 'arguments': "
+                     "{'driver': 'vfio-pci', 'id': 'simhost-dev0', "
+                     "'fd': %s, 'iommufd': 'simhost-iommufd', "
+                     "'bus': 'rp0'}}", fd);
+    g_assert_true(qdict_haskey(resp, "error"));
+    desc = qdict_get_str(qdict_get_qdict(resp, "error"), "desc");
+    g_assert_nonnull(strstr(desc, "IDR1.SSIDSIZE: the vsmmu advertises 16, "
+                            "the host SMMU of device simhost-dev0 has 10"));
+    qobject_unref(resp);
+    g_assert_cmpuint(simhost_calls(f.sh, SIMHOST_K_VIOMMU_ALLOC), ==, 0);
+    g_assert_cmpuint(IDR1_SSIDSIZE(guest_idr(&f, 1)), ==, 16);
+    accel_end(&f);
+}
+
+/* ...one that can do more is taken; its values apply from the next reset */
+static void test_auto_hot_after_probe_reset(void)
+{
+    AccelFixture f;
+    SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+
+    if (!have_simhost()) {
+        return;
+    }
+    o.cold_plug_mask = 0;
+    accel_start(&f, &o, ACCEL_ROOT_PORT);
+    g_assert_cmpuint(IDR5_OAS(guest_idr(&f, 5)), ==, 4);    /* 44 bits */
+    simhost_device_add(f.sh, 0, "{'bus': 'rp0'}");
+    g_assert_cmpuint(IDR5_OAS(guest_idr(&f, 5)), ==, 4);
+    g_assert_cmpuint(IDR1_SSIDSIZE(guest_idr(&f, 1)), ==, 16);
+    qtest_system_reset(f.sh->qts);
+    g_assert_cmpuint(IDR5_OAS(guest_idr(&f, 5)), ==, 5);    /* host: 48 */
+    g_assert_cmpuint(IDR1_SSIDSIZE(guest_idr(&f, 1)), ==, 20);
+    accel_end(&f);
 }
 
 /* The same vsmmu cannot drive two host SMMUs: the error names both */
@@ -721,6 +770,15 @@ int main(int argc, char **argv)
     qtest_add_func("/vsmmu-accel/msi/window-identity", test_msi_identity);
     qtest_add_func("/vsmmu-accel/msi/window-not-mapped", test_msi_not_mapped);
     qtest_add_func("/vsmmu-accel/host/mismatch", test_host_mismatch);
+    qtest_add_func("/vsmmu-accel/host/mismatch-alt", test_host_mismatch_alt);
+    qtest_add_func("/vsmmu-accel/auto/cold", test_auto_cold);
+    qtest_add_func("/vsmmu-accel/auto/explicit-no-device",
+                   test_auto_explicit_no_device);
+    qtest_add_func("/vsmmu-accel/auto/hot-first", test_auto_hot_first);
+    qtest_add_func("/vsmmu-accel/auto/hot-after-probe-refused",
+                   test_auto_hot_after_probe_refused);
+    qtest_add_func("/vsmmu-accel/auto/hot-after-probe-reset",
+                   test_auto_hot_after_probe_reset);
     qtest_add_func("/vsmmu-accel/host/two-smmus", test_two_host_smmus);
     qtest_add_func("/vsmmu-accel/emulated-beside", test_emulated_beside);
     qtest_add_func("/vsmmu-accel/hotplug/100-cycles", test_hotplug_cycles);

@@ -71,6 +71,7 @@ typedef struct VsmmuAccel {
     uint32_t abort_hwpt_id;
     uint32_t bypass_hwpt_id;
     struct iommu_hw_info_arm_smmuv3 info;
+    uint64_t caps;               /* the first device's IOMMU_HW_CAP_* */
 
     /* vEVENTQ, while the guest's event queue is enabled */
     uint32_t veventq_id;         /* 0: none */
@@ -172,6 +173,46 @@ static bool vsmmu_accel_check_host(VsmmuState *s, const char *dev,
 }
 
 /*
+ * "auto" properties follow the host SMMU, capped to what the vsmmu models.
+ * Only while the guest has not read the ID registers: a driver keeps what
+ * it read, so afterwards they change at the next reset.
+ */
+static void vsmmu_accel_resolve_auto(VsmmuState *s, const char *dev,
+                                     const struct iommu_hw_info_arm_smmuv3 *h,
+                                     uint64_t caps)
+{
+    static const uint8_t oas_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
+    unsigned oas_enc = MIN(extract32(h->idr[5], 0, 3), 6);
+
+    if (s->idr_from_host || s->idr_seen) {
+        return;
+    }
+    if (s->oas_prop == VSMMU_PROP_AUTO) {
+        s->oas = oas_bits[oas_enc];
+    }
+    if (s->ssidsize_prop == VSMMU_PROP_AUTO) {
+        s->ssidsize = MIN(extract32(h->idr[1], 6, 5), 20);
+    }
+    if (s->ril_prop == ON_OFF_AUTO_AUTO) {
+        s->ril = extract32(h->idr[3], 10, 1);
+    }
+    if (s->ats_prop == ON_OFF_AUTO_AUTO) {
+        s->ats = extract32(h->idr[0], 10, 1) &&
+                 !(caps & IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED);
+    }
+    s->idr_from_host = true;
+    vsmmu_regs_init_idr(s);
+    trace_vsmmu_accel_auto(dev, s->oas, s->ssidsize, s->ril, s->ats);
+}
+
+static bool vsmmu_has_auto(VsmmuState *s)
+{
+    return s->oas_prop == VSMMU_PROP_AUTO ||
+           s->ssidsize_prop == VSMMU_PROP_AUTO ||
+           s->ril_prop == ON_OFF_AUTO_AUTO || s->ats_prop == ON_OFF_AUTO_AUTO;
+}
+
+/*
  * The host keeps its MSI window [0x8000000, +1 MiB) reserved in the IOAS
  * (the stage 2): guest RAM there could not be mapped for the device.
  */
@@ -238,6 +279,7 @@ static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
                            errp) ||
         vsmmu_accel_nested(s, vdev->dev_id, bypass_ste, &h->bypass_hwpt_id,
                            errp)) {
+        error_prepend(errp, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
         vsmmu_host_destroy(s, &h->abort_hwpt_id);
         vsmmu_host_destroy(s, &h->viommu_id);
         return false;
@@ -326,6 +368,17 @@ static void vsmmu_accel_install_abort(VsmmuState *s, VsmmuDevice *vdev)
     }
 }
 
+/* Bypass; if the host cannot switch, abort rather than keep stale S1 */
+static void vsmmu_accel_install_bypass(VsmmuState *s, VsmmuDevice *vdev)
+{
+    if (vsmmu_accel_attach_hwpt(s, vdev, s->host->bypass_hwpt_id,
+                                VSMMU_STREAM_BYPASS)) {
+        vsmmu_host_destroy(s, &vdev->s1_hwpt_id);
+    } else {
+        vsmmu_accel_install_abort(s, vdev);
+    }
+}
+
 static void vsmmu_accel_bad_ste(VsmmuState *s, VsmmuDevice *vdev,
                                 const VsmmuEvent *ev, bool report)
 {
@@ -371,15 +424,18 @@ static void vsmmu_accel_install(VsmmuState *s, VsmmuDevice *vdev, bool report)
     if (!vsmmu_enabled(s)) {
         if (FIELD_EX32(s->gbpa, GBPA, ABORT)) {
             vsmmu_accel_install_abort(s, vdev);
-        } else if (vsmmu_accel_attach_hwpt(s, vdev, s->host->bypass_hwpt_id,
-                                           VSMMU_STREAM_BYPASS)) {
-            vsmmu_host_destroy(s, &vdev->s1_hwpt_id);
+        } else {
+            vsmmu_accel_install_bypass(s, vdev);
         }
         return;
     }
     if (!vsmmu_accel_vdevice(s, vdev, &err)) {
+        /* Without a vDEVICE the host cannot take this StreamID */
         error_report_err(err);
-        vsmmu_accel_install_abort(s, vdev);
+        memset(&ev, 0, sizeof(ev));
+        ev.id = VSMMU_EVT_C_BAD_STREAMID;
+        ev.sid = smmu_get_sid(&vdev->sdev);
+        vsmmu_accel_bad_ste(s, vdev, &ev, report);
         return;
     }
     if (!vsmmu_stream_ste(s, smmu_get_sid(&vdev->sdev), &cfg, &ev)) {
@@ -391,10 +447,7 @@ static void vsmmu_accel_install(VsmmuState *s, VsmmuDevice *vdev, bool report)
         vsmmu_accel_install_abort(s, vdev);
         return;
     case VSMMU_STREAM_BYPASS:
-        if (vsmmu_accel_attach_hwpt(s, vdev, s->host->bypass_hwpt_id,
-                                    VSMMU_STREAM_BYPASS)) {
-            vsmmu_host_destroy(s, &vdev->s1_hwpt_id);
-        }
+        vsmmu_accel_install_bypass(s, vdev);
         return;
     case VSMMU_STREAM_S1:
         break;
@@ -537,10 +590,15 @@ static void vsmmu_accel_veventq_sync(VsmmuState *s)
     if (!vsmmu_iommufd_veventq_alloc(h->be, h->viommu_id,
                                      IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, depth,
                                      &h->veventq_id, &h->veventq_fd, &err)) {
-        /* The guest still runs; it will not see host faults */
+        /*
+         * Host faults cannot reach the guest until the next try (the guest
+         * re-enabling its queue, a reset). Its queue says events were lost.
+         */
         error_reportf_err(err, "vsmmu: host events will not reach the "
                           "guest: ");
         h->veventq_id = 0;
+        s->stats.host_events_lost++;
+        vsmmu_evtq_lost(s, 1);
         return;
     }
     h->vevent_seq_valid = false;
@@ -619,7 +677,11 @@ static uint32_t vsmmu_accel_send_all(VsmmuState *s, uint64_t (*cmds)[2],
         return n;
     }
     done = MIN(num, n);
-    if (done) {
+    /*
+     * -ETIMEDOUT: the host's CMD_SYNC after a batch of its own did not
+     * complete; what came before reached the hardware already
+     */
+    if (done && *err != -ETIMEDOUT) {
         uint32_t again = done;
         int err2 = vsmmu_accel_send(s, cmds, &again);
 
@@ -628,6 +690,21 @@ static uint32_t vsmmu_accel_send_all(VsmmuState *s, uint64_t (*cmds)[2],
         }
     }
     return done;
+}
+
+/* The kernel issues a guest's commands in batches of this many */
+#define VSMMU_HOST_INVAL_BATCH  63
+
+static bool vsmmu_accel_has_atc_inv(const VsmmuCmd *cmds,
+                                    const unsigned *where, uint32_t from,
+                                    uint32_t to)
+{
+    for (uint32_t i = from; i <= to; i++) {
+        if (cmds[where[i]].opcode == VSMMU_CMD_ATC_INV) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static unsigned vsmmu_accel_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
@@ -651,18 +728,36 @@ static unsigned vsmmu_accel_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
             where[nhost++] = i;
         }
     }
-    if (nhost) {
-        sent = vsmmu_accel_send_all(s, host, nhost, &ret);
-        if (sent < nhost) {
-            const VsmmuCmd *bad = &cmds[where[sent]];
+    for (uint32_t first = 0; first < nhost; first += sent + 1) {
+        const VsmmuCmd *bad;
 
-            done = where[sent];
-            *err = bad->opcode == VSMMU_CMD_ATC_INV && ret == -ETIMEDOUT ?
-                   VSMMU_CERROR_ATC_INV_SYNC : VSMMU_CERROR_ILL;
-            qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: the host refused command "
-                          "0x%02x (%s), CONS stops on it\n", bad->opcode,
-                          strerror(-ret));
+        sent = vsmmu_accel_send_all(s, host + first, nhost - first, &ret);
+        if (first + sent == nhost) {
+            break;
         }
+        bad = &cmds[where[first + sent]];
+        if (ret == -ETIMEDOUT &&
+            vsmmu_accel_has_atc_inv(cmds, where, first +
+                                    sent / VSMMU_HOST_INVAL_BATCH *
+                                    VSMMU_HOST_INVAL_BATCH, first + sent)) {
+            /*
+             * The host's CMD_SYNC after a batch with ATC invalidations
+             * timed out, with the host's CONS on the batch's last command:
+             * an ATC did not answer. The CMD_SYNC that ends the guest's
+             * batch reports it (CONS on that CMD_SYNC); the commands
+             * after the host's batch still execute.
+             */
+            *err = VSMMU_CERROR_ATC_INV_SYNC;
+            qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: ATC invalidation timed "
+                          "out on the host\n");
+            continue;
+        }
+        done = where[first + sent];
+        *err = VSMMU_CERROR_ILL;
+        qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: the host refused command "
+                      "0x%02x (%s), CONS stops on it\n", bad->opcode,
+                      strerror(-ret));
+        break;
     }
 
     /* Configuration changes that completed take effect on the host */
@@ -680,6 +775,11 @@ static unsigned vsmmu_accel_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
 /* SMMUEN, GBPA or the stream table moved: every device again */
 static void vsmmu_accel_config_reset(VsmmuState *s)
 {
+    if (s->host->ndevs && !s->idr_seen) {
+        /* A device hot-plugged after the guest probed: its values now */
+        vsmmu_accel_resolve_auto(s, s->host->first_dev, &s->host->info,
+                                 s->host->caps);
+    }
     vsmmu_emu_config_reset(s);
     if (s->host->ndevs) {
         vsmmu_accel_install_range(s, 0, UINT32_MAX, false);
@@ -815,8 +915,18 @@ bool vsmmu_accel_attach(VsmmuState *s, VsmmuDevice *vdev,
         return false;
     }
     caps = hiod->caps.hw_caps;
+    if (!h->ndevs) {
+        vsmmu_accel_resolve_auto(s, hiod->name,
+                                 &hiod->caps.vendor_caps.smmuv3, caps);
+    }
     if (!vsmmu_accel_check_host(s, hiod->name,
                                 &hiod->caps.vendor_caps.smmuv3, caps, errp)) {
+        if (s->idr_seen && !s->idr_from_host && vsmmu_has_auto(s)) {
+            error_append_hint(errp, "The guest has already read this vsmmu's "
+                              "ID registers, so its 'auto' properties keep "
+                              "their defaults until the next reset; set "
+                              "them explicitly to hot-plug this device.\n");
+        }
         return false;
     }
     if (h->ndevs && hwpt_id != h->parent_hwpt_id) {
@@ -840,6 +950,7 @@ bool vsmmu_accel_attach(VsmmuState *s, VsmmuDevice *vdev,
             goto fail;
         }
         h->info = hiod->caps.vendor_caps.smmuv3;
+        h->caps = caps;
     }
     h->ndevs++;
     if (!vsmmu_accel_vdevice(s, vdev, errp)) {

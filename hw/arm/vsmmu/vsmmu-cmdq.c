@@ -264,8 +264,8 @@ void vsmmu_cmdq_run(VsmmuState *s, const VsmmuCmdQueueOps *ops, VsmmuQueue *q)
             VsmmuCmd sync = *c;
 
             done = vsmmu_cmdq_flush(s, batch, n, &ferr);
-            if (done < n) {
-                break;
+            if (done < n || ferr != VSMMU_CERROR_NONE) {
+                break;          /* an ATC timeout stops CONS on the sync */
             }
             n = 0;
             cur = vsmmu_queue_next(q, cur);

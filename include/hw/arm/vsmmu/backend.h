@@ -38,7 +38,8 @@ typedef struct VsmmuCmd {
  * The backend operations. process_batch() receives the commands between
  * two CMD_SYNCs (or a bounded slice of them), in order; it returns how
  * many completed. If fewer than @n did, *err tells why the next one
- * failed and the engine stops CONS on it.
+ * failed and the engine stops CONS on it. All @n completing with *err
+ * set (CERROR_ATC_INV_SYNC) is an error of the CMD_SYNC that follows.
  */
 typedef struct VsmmuBackendOps {
     const char *name;
