@@ -560,6 +560,27 @@ static void test_auto_hot_after_probe_refused(void)
     accel_end(&f);
 }
 
+/* Not frozen: with the device gone, the next reset has the defaults */
+static void test_auto_not_frozen(void)
+{
+    AccelFixture f;
+    SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+
+    if (!have_simhost()) {
+        return;
+    }
+    o.cold_plug_mask = 0;
+    accel_start(&f, &o, ACCEL_ROOT_PORT);
+    accel_number_root_port(&f);
+    simhost_device_add(f.sh, 0, "{'bus': 'rp0'}");
+    g_assert_cmpuint(IDR5_OAS(guest_idr(&f, 5)), ==, 5);    /* host: 48 */
+    qtest_qmp_device_del(f.sh->qts, "simhost-dev0");
+    qtest_system_reset(f.sh->qts);
+    g_assert_cmpuint(IDR5_OAS(guest_idr(&f, 5)), ==, 4);    /* default */
+    g_assert_cmpuint(IDR1_SSIDSIZE(guest_idr(&f, 1)), ==, 16);
+    accel_end(&f);
+}
+
 /* ...one that can do more is taken; its values apply from the next reset */
 static void test_auto_hot_after_probe_reset(void)
 {
@@ -707,33 +728,61 @@ static void test_hotplug_cycles(void)
     accel_end(&f);
 }
 
+static const char *migrate_status(QTestState *qts)
+{
+    static char status[32];
+    QDict *resp = qtest_qmp(qts, "{'execute': 'query-migrate'}");
+    QDict *ret = qdict_get_qdict(resp, "return");
+
+    g_strlcpy(status, qdict_haskey(ret, "status") ?
+              qdict_get_str(ret, "status") : "none", sizeof(status));
+    qobject_unref(resp);
+    return status;
+}
+
 /*
- * Migration is blocked while accel is on, with the reason (no assigned
- * device here, whose own VFIO blocker would be reported first)
+ * Migration is blocked while an assigned device is attached, with the
+ * reason; without one the accel vsmmu is the emulated model and migrates.
  */
 static void test_migration_blocked(void)
 {
+    AccelFixture f;
     SimhostOpts o = SIMHOST_OPTS_DEFAULT;
-    Simhost *sh;
     QDict *resp;
-    const char *desc;
+    char *info;
 
     if (!have_simhost()) {
         return;
     }
-    o.num_devs = 0;
-    sh = simhost_new(&o);
-    simhost_qtest_start(sh, ACCEL_VSMMU);
-    resp = qtest_qmp(sh->qts, "{'execute': 'migrate', 'arguments': "
+    o.cold_plug_mask = 0;
+    accel_start(&f, &o, ACCEL_ROOT_PORT);
+    accel_number_root_port(&f);
+    simhost_device_add(f.sh, 0, "{'bus': 'rp0'}");
+    resp = qtest_qmp(f.sh->qts, "{'execute': 'migrate', 'arguments': "
                      "{'uri': 'exec:cat > /dev/null'}}");
+    /* VFIO's own blocker may be the one reported; ours is in the info */
     g_assert_true(qdict_haskey(resp, "error"));
-    desc = qdict_get_str(qdict_get_qdict(resp, "error"), "desc");
-    g_assert_nonnull(strstr(desc, "accel=on"));
     qobject_unref(resp);
-    /* no device: QEMU never made an iommufd object, nothing to check */
-    qtest_quit(sh->qts);
-    sh->qts = NULL;
-    simhost_free(sh);
+    info = hmp_info(&f);
+    g_assert_nonnull(strstr(info, "migration: vsmmu vsmmu0: accel=on with "
+                            "assigned device simhost-dev0"));
+    g_free(info);
+
+    qtest_qmp_device_del(f.sh->qts, "simhost-dev0");
+    resp = qtest_qmp(f.sh->qts, "{'execute': 'migrate', 'arguments': "
+                     "{'uri': 'exec:cat > /dev/null'}}");
+    g_assert_false(qdict_haskey(resp, "error"));
+    qobject_unref(resp);
+    info = hmp_info(&f);
+    g_assert_nonnull(strstr(info, "migration: possible"));
+    g_free(info);
+    for (int i = 0; i < 3000 && strcmp(migrate_status(f.sh->qts),
+                                       "completed"); i++) {
+        g_assert_cmpstr(migrate_status(f.sh->qts), !=, "failed");
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpstr(migrate_status(f.sh->qts), ==, "completed");
+    accel_end(&f);
 }
 
 /* System reset: back to GBPA bypass, nothing leaks */
@@ -779,6 +828,7 @@ int main(int argc, char **argv)
                    test_auto_hot_after_probe_refused);
     qtest_add_func("/vsmmu-accel/auto/hot-after-probe-reset",
                    test_auto_hot_after_probe_reset);
+    qtest_add_func("/vsmmu-accel/auto/not-frozen", test_auto_not_frozen);
     qtest_add_func("/vsmmu-accel/host/two-smmus", test_two_host_smmus);
     qtest_add_func("/vsmmu-accel/emulated-beside", test_emulated_beside);
     qtest_add_func("/vsmmu-accel/hotplug/100-cycles", test_hotplug_cycles);

@@ -266,12 +266,25 @@ static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
         R_STE0_V_MASK | FIELD_DP64(0, STE0, CONFIG, VSMMU_STE_CFG_BYPASS), 0
     };
 
+    /*
+     * Without assigned devices the vsmmu is the emulated model and
+     * migrates; with them the host SMMU holds state QEMU cannot move.
+     */
+    error_setg(&h->migration_blocker, "vsmmu %s: accel=on with assigned "
+               "device %s: the host SMMU holds guest translation state that "
+               "cannot be migrated",
+               object_get_canonical_path_component(OBJECT(s)) ?: "",
+               vsmmu_dev_name(vdev));
+    if (migrate_add_blocker(&h->migration_blocker, errp) < 0) {
+        return false;
+    }
     s->stats.host_ioctls++;
     if (!vsmmu_iommufd_viommu_alloc(h->be, vdev->dev_id,
                                     IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
                                     vdev->parent_hwpt_id, NULL, 0,
                                     &h->viommu_id, errp)) {
         error_prepend(errp, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
+        migrate_del_blocker(&h->migration_blocker);
         return false;
     }
     h->parent_hwpt_id = vdev->parent_hwpt_id;
@@ -282,6 +295,7 @@ static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
         error_prepend(errp, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
         vsmmu_host_destroy(s, &h->abort_hwpt_id);
         vsmmu_host_destroy(s, &h->viommu_id);
+        migrate_del_blocker(&h->migration_blocker);
         return false;
     }
     h->first_dev = g_strdup(vsmmu_dev_name(vdev));
@@ -303,6 +317,7 @@ static void vsmmu_accel_host_down(VsmmuState *s)
     vsmmu_host_destroy(s, &h->viommu_id);
     h->parent_hwpt_id = 0;
     g_clear_pointer(&h->first_dev, g_free);
+    migrate_del_blocker(&h->migration_blocker);
 }
 
 /* ---- vDEVICE ------------------------------------------------------------- */
@@ -776,7 +791,7 @@ static unsigned vsmmu_accel_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
 static void vsmmu_accel_config_reset(VsmmuState *s)
 {
     if (s->host->ndevs && !s->idr_seen) {
-        /* A device hot-plugged after the guest probed: its values now */
+        /* After a reset: "auto" follows the host SMMU of today's devices */
         vsmmu_accel_resolve_auto(s, s->host->first_dev, &s->host->info,
                                  s->host->caps);
     }
@@ -1008,13 +1023,6 @@ bool vsmmu_accel_realize(VsmmuState *s, Error **errp)
 
     h->be = s->iommufd;
     h->veventq_fd = -1;
-    error_setg(&h->migration_blocker, "vsmmu %s: accel=on: the host SMMU "
-               "holds guest translation state that cannot be migrated",
-               object_get_canonical_path_component(OBJECT(s)) ?: "");
-    if (migrate_add_blocker(&h->migration_blocker, errp) < 0) {
-        g_free(h);
-        return false;
-    }
     s->host = h;
     s->backend = &vsmmu_backend_accel;
     return true;
@@ -1031,6 +1039,10 @@ void vsmmu_accel_info(VsmmuState *s, GString *buf)
         g_string_append_printf(buf, "  iommufd: %s\n",
                                object_get_canonical_path_component(
                                    OBJECT(h->be)));
+        g_string_append_printf(buf, "  migration: %s\n",
+                               h->migration_blocker ?
+                               error_get_pretty(h->migration_blocker) :
+                               "possible (no assigned device)");
         if (h->ndevs) {
             g_string_append_printf(buf, "  host SMMU: via %s: IDR0 0x%08x "
                                    "IDR1 0x%08x IDR3 0x%08x IDR5 0x%08x "

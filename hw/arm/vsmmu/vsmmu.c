@@ -210,7 +210,10 @@ static void vsmmu_reset_exit(Object *obj, ResetType type)
         c->parent_phases.exit(obj, type);
     }
     qemu_mutex_lock(&s->mutex);
+    /* "auto" values are chosen again (the backend may take the host's) */
     s->idr_seen = false;
+    vsmmu_resolve_defaults(s);
+    vsmmu_regs_init_idr(s);
     vsmmu_regs_reset(s);
     s->backend->config_reset(s);
     qemu_mutex_unlock(&s->mutex);
