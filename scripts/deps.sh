@@ -14,7 +14,7 @@ packages="gcc make ninja-build pkg-config dpkg-dev python3-venv flex bison
           qemu-efi-aarch64"
 MESON_MIN=1.5
 if [ "${1:-}" = e2e ]; then
-    packages="$packages gcc-aarch64-linux-gnu bc libssl-dev cpio"
+    packages="$packages gcc-aarch64-linux-gnu libc6-dev-arm64-cross bc libssl-dev cpio"
 fi
 
 missing=""
