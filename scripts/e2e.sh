@@ -41,6 +41,9 @@ qemu=$("$top/scripts/e2e-qemu.sh" "$qsrc" | tail -n 1) || fail "build: aarch64 Q
 stage "aarch64-qemu" "$(secs "$t")"
 
 t=$(now)
+# Stripped for the initramfs (the build's copy keeps its debug info)
+aarch64-linux-gnu-strip -o "$out/qemu-system-aarch64" "$qemu" || fail "build: strip QEMU"
+qemu=$out/qemu-system-aarch64
 bbdeb=$(ls "$out"/debs/busybox-static_*.deb 2>/dev/null | head -n 1)
 if [ -z "$bbdeb" ]; then
     (cd "$out/debs" && "$top/scripts/apt.sh" sid apt-get -q download busybox-static >&2) ||
