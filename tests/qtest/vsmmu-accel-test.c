@@ -532,6 +532,25 @@ static void test_host_mismatch(void)
     g_test_trap_assert_stderr("*the vsmmu advertises*host SMMU*");
 }
 
+/*
+ * QEMU's own arm-smmuv3 as the host SMMU (L1 of make e2e): no 2-level CD
+ * tables, no substreams; a vsmmu with ssidsize=0 fits it
+ */
+static void test_host_qemu_smmuv3(void)
+{
+    AccelFixture f;
+    SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+
+    if (!have_simhost()) {
+        return;
+    }
+    o.profile[0] = SIMHOST_PROFILE_QEMU_SMMUV3;
+    accel_start(&f, &o, "-global vsmmu.ssidsize=0");
+    g_assert_cmpuint(simhost_calls(f.sh, SIMHOST_K_VIOMMU_ALLOC), ==, 1);
+    g_assert_cmpuint(simhost_calls(f.sh, SIMHOST_K_VDEVICE_ALLOC), ==, 1);
+    accel_end(&f);
+}
+
 /* The same vsmmu cannot drive two host SMMUs: the error names both */
 static void test_two_host_smmus(void)
 {
@@ -721,6 +740,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vsmmu-accel/msi/window-identity", test_msi_identity);
     qtest_add_func("/vsmmu-accel/msi/window-not-mapped", test_msi_not_mapped);
     qtest_add_func("/vsmmu-accel/host/mismatch", test_host_mismatch);
+    qtest_add_func("/vsmmu-accel/host/qemu-smmuv3", test_host_qemu_smmuv3);
     qtest_add_func("/vsmmu-accel/host/two-smmus", test_two_host_smmus);
     qtest_add_func("/vsmmu-accel/emulated-beside", test_emulated_beside);
     qtest_add_func("/vsmmu-accel/hotplug/100-cycles", test_hotplug_cycles);
