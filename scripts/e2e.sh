@@ -152,7 +152,10 @@ for s in $want; do
     esac
     case $s in
     dt|acpi)
-        echo "e2e: $s: PASS sha256 ok, L2 run $(secs_of "$s")s" ;;
+        set -- $(inval_of "$s")
+        echo "e2e: $s: PASS sha256 ok, L2 run $(secs_of "$s")s;" \
+             "during the read (lazy): $(( ${3:-0} - ${1:-0} )) HWPT_INVALIDATE ioctls" \
+             "carrying $(( ${4:-0} - ${2:-0} )) commands" ;;
     strict)
         set -- $(inval_of strict)
         [ $# = 4 ] || fail "strict: no info vsmmu counters around the read"
@@ -180,7 +183,8 @@ for s in $want; do
         [ -n "$ev" ] && [ "$ev" -gt 0 ] || fail "fault: no event in the vsmmu event queue (events=${ev:-?})"
         kev=$(grep -c '^\[fault\] L2: kmsg: .*arm-smmu-v3.*\(event\|F_TRANSLATION\)' "$L")
         [ "$kev" -gt 0 ] || fail "fault: L2's arm-smmu-v3 driver logged no event"
-        echo "e2e: fault: PASS $ev event(s) through the vEVENTQ; L2: $(grep -m1 '^\[fault\] L2: kmsg: .*\(F_TRANSLATION\|event 0x\)' "$L" | cut -d' ' -f4- | cut -c1-100)" ;;
+        echo "e2e: fault: PASS $ev event(s) through the vEVENTQ; L2 logged:" \
+             "$(grep -m1 '^\[fault\] L2: kmsg: .*F_TRANSLATION' "$L" | sed 's/.*event: //' | cut -c1-90)" ;;
     esac
     n=$((n + 1))
 done
