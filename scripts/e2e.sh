@@ -102,7 +102,7 @@ args=(-M virt,virtualization=on,gic-version=3,iommu=smmuv3
       -append "console=ttyAMA0 panic=-1 e2e.scenarios=$runs ${E2E_L1_APPEND:-}"
       -drive "if=none,id=disk,file=$disk,format=raw,snapshot=on"
       -device "nvme,drive=disk,serial=e2e-nvme,bus=pcie.0")
-echo "e2e: L0: $l0 ${args[*]}" > "$log.cmd"
+printf '%q ' "$l0" "${args[@]}" > "$log.cmd"; echo >> "$log.cmd"
 timeout -k 5 "$TIMEOUT" "$l0" "${args[@]}" </dev/null >"$log" 2>&1
 l0rc=$?
 stage "run" "$(secs "$t")"
