@@ -152,11 +152,13 @@ for s in $want; do
     esac
     case $s in
     dt|acpi)
+        # shellcheck disable=SC2046  # split on purpose
         set -- $(inval_of "$s")
         echo "e2e: $s: PASS sha256 ok, L2 run $(secs_of "$s")s;" \
              "during the read (lazy): $(( ${3:-0} - ${1:-0} )) HWPT_INVALIDATE ioctls" \
              "carrying $(( ${4:-0} - ${2:-0} )) commands" ;;
     strict)
+        # shellcheck disable=SC2046  # split on purpose
         set -- $(inval_of strict)
         [ $# = 4 ] || fail "strict: no info vsmmu counters around the read"
         ioctls=$(( $3 - $1 )) cmds=$(( $4 - $2 ))
@@ -166,6 +168,7 @@ for s in $want; do
              "($(awk -v c="$cmds" -v i="$ioctls" 'BEGIN { printf "%.1f", c / i }') per ioctl)" ;;
     msi)
         check_read dt first
+        # shellcheck disable=SC2046  # split on purpose
         set -- $(get dt "irqs first" 5-6 | tr ' ' '\n')
         [ $# = 2 ] || fail "msi: no nvme interrupt counts"
         [ "$2" -gt "$1" ] || fail "msi: nvme interrupts did not rise during the read ($1 -> $2)"
