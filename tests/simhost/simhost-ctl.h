@@ -133,8 +133,10 @@ static inline void simhost_profile_fill(SimhostSmmuCfg *c, SimhostProfile p)
         c->idr[0] &= ~1u;           /* no S2P */
         break;
     case SIMHOST_PROFILE_QEMU_SMMUV3:
-        /* S2P S1P TTF COHACC ASID16 VMID16 TTENDIAN=LE STALL_MODEL=1
-         * TERM_MODEL ST_LEVEL=2-level (hw/arm/smmuv3.c smmuv3_init_regs) */
+        /*
+         * S2P S1P TTF COHACC ASID16 VMID16 TTENDIAN=LE STALL_MODEL=1
+         * TERM_MODEL ST_LEVEL=2-level (hw/arm/smmuv3.c smmuv3_init_regs)
+         */
         c->idr[0] = 0x3 | 2 << 2 | 1 << 4 | 1 << 12 | 1 << 18 | 2 << 21 |
                     1 << 24 | 1 << 26 | 1 << 27;
         c->idr[1] = 16 | 0 << 6 | 19 << 16 | 19 << 21;
