@@ -5,6 +5,9 @@
 #   make check    build, then run every test; last line "N passed, N failed"
 #   make run      build, then boot the demo guest; last line "vsmmu demo: …"
 #   make bench    build, then print "bench: <name>: <value>" lines
+#   make e2e      build, then the end-to-end test on a real Linux 7.2 (L0/L1/L2,
+#                 docs/testing.md); last line "e2e: PASS <n> scenarios"
+#   make e2e-kernel   only the arm64 kernel Image of the e2e test: $(E2E_IMAGE)
 #
 # All set-up (apt packages, QEMU source, guest kernel) happens inside these
 # targets and is skipped when already done.
@@ -40,6 +43,7 @@ endif
 NINJA_TARGETS := qemu-system-aarch64 vsmmu-qtests
 
 .PHONY: all build check run bench deps clean distclean FORCE
+.PHONY: e2e e2e-kernel e2e-qemu
 all: build
 
 # --- set-up --------------------------------------------------------------
@@ -122,6 +126,23 @@ run: build
 
 bench: build
 	$(TOP)/scripts/bench.sh $(QEMU_BUILD)
+
+# The end-to-end test (scripts/e2e.sh). E2E_IMAGE is the arm64 Linux 7.2
+# Image it boots as L1 and L2 (IOMMUFD, SMMUv3 nesting, VFIO cdev, KVM,
+# Tegra241 CMDQV; e2e/kernel.config), for any test that needs such a guest.
+# E2E_SCENARIOS picks scenarios (default: all).
+E2E_IMAGE     := $(BUILD)/e2e/Image
+E2E_QEMU      := $(BUILD)/e2e/qemu-aarch64/qemu-system-aarch64
+E2E_SCENARIOS ?=
+
+e2e-kernel:
+	$(TOP)/scripts/e2e-kernel.sh
+
+e2e-qemu: build
+	$(TOP)/scripts/e2e-qemu.sh $(QEMU_SRC)
+
+e2e: build
+	$(TOP)/scripts/e2e.sh $(QEMU_BIN) $(QEMU_SRC) $(E2E_SCENARIOS)
 
 clean:
 	rm -rf $(QEMU_BUILD)

@@ -9,6 +9,9 @@
 #          install build dependencies (meson >= 1.5 comes from backports).
 #   sid    Debian sid: deb-src (for the QEMU source package) and arm64 binaries
 #          (guest kernel, busybox-static), only ever downloaded, never installed.
+#   arm64  bookworm arm64 binaries (the libraries QEMU is cross-built against
+#          for make e2e, matching the cross toolchain's glibc), only ever
+#          downloaded and unpacked into build/e2e/, never installed.
 #
 # The package lists are refreshed when they are missing or older than a day.
 set -eu
@@ -33,6 +36,13 @@ sid)
     cat > "$dir/sources.list.new" <<LIST
 deb-src $mirror sid main
 deb [arch=arm64] $mirror sid main
+LIST
+    archopts="-o APT::Architecture=arm64 -o APT::Architectures::=arm64" ;;
+arm64)
+    cat > "$dir/sources.list.new" <<LIST
+deb [arch=arm64] $mirror bookworm main
+deb [arch=arm64] $mirror bookworm-updates main
+deb [arch=arm64] $security bookworm-security main
 LIST
     archopts="-o APT::Architecture=arm64 -o APT::Architectures::=arm64" ;;
 *)

@@ -1,6 +1,10 @@
 #!/bin/sh
 # Install, through apt, whatever the build, the tests and the demo need and
 # the machine lacks. Does nothing when everything is present.
+#
+#   scripts/deps.sh        what make / make check / make run need
+#   scripts/deps.sh e2e    also what make e2e needs (arm64 cross toolchain,
+#                          kernel build tools)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -9,6 +13,9 @@ packages="gcc make ninja-build pkg-config dpkg-dev python3-venv flex bison
           ccache xz-utils python3 valgrind
           qemu-efi-aarch64"
 MESON_MIN=1.5
+if [ "${1:-}" = e2e ]; then
+    packages="$packages gcc-aarch64-linux-gnu libc6-dev-arm64-cross bc libssl-dev cpio"
+fi
 
 missing=""
 for p in $packages; do

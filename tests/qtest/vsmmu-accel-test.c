@@ -560,6 +560,31 @@ static void test_auto_hot_after_probe_refused(void)
     accel_end(&f);
 }
 
+/*
+ * QEMU's own arm-smmuv3 as the host SMMU (L1 of make e2e): no 2-level CD
+ * tables, no substreams; a vsmmu with ssidsize=0 fits it, and so does
+ * one left at auto
+ */
+static void test_host_qemu_smmuv3(void)
+{
+    const char *props[] = { "-global vsmmu.ssidsize=0", NULL };
+
+    if (!have_simhost()) {
+        return;
+    }
+    for (int i = 0; i < ARRAY_SIZE(props); i++) {
+        AccelFixture f;
+        SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+
+        o.profile[0] = SIMHOST_PROFILE_QEMU_SMMUV3;
+        accel_start(&f, &o, props[i]);
+        g_assert_cmpuint(simhost_calls(f.sh, SIMHOST_K_VIOMMU_ALLOC), ==, 1);
+        g_assert_cmpuint(simhost_calls(f.sh, SIMHOST_K_VDEVICE_ALLOC), ==, 1);
+        g_assert_cmpuint(IDR1_SSIDSIZE(guest_idr(&f, 1)), ==, 0);
+        accel_end(&f);
+    }
+}
+
 /* Not frozen: with the device gone, the next reset has the defaults */
 static void test_auto_not_frozen(void)
 {
@@ -829,6 +854,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vsmmu-accel/auto/hot-after-probe-reset",
                    test_auto_hot_after_probe_reset);
     qtest_add_func("/vsmmu-accel/auto/not-frozen", test_auto_not_frozen);
+    qtest_add_func("/vsmmu-accel/host/qemu-smmuv3", test_host_qemu_smmuv3);
     qtest_add_func("/vsmmu-accel/host/two-smmus", test_two_host_smmus);
     qtest_add_func("/vsmmu-accel/emulated-beside", test_emulated_beside);
     qtest_add_func("/vsmmu-accel/hotplug/100-cycles", test_hotplug_cycles);

@@ -66,6 +66,11 @@ typedef enum SimhostProfile {
     SIMHOST_PROFILE_SMMUV3_ALT,
     /* S1P only (no nesting): NEST_PARENT and VIOMMU_ALLOC -> EOPNOTSUPP */
     SIMHOST_PROFILE_SMMUV3_NO_NESTING,
+    /*
+     * QEMU's own arm-smmuv3 (stage=nested, fwb=on), L1's host SMMU in
+     * make e2e: no CD2L, SSIDSIZE 0, OAS 44, no MSI, 2-level ST, LE
+     */
+    SIMHOST_PROFILE_QEMU_SMMUV3,
     SIMHOST_PROFILE__MAX,
 } SimhostProfile;
 
@@ -126,6 +131,18 @@ static inline void simhost_profile_fill(SimhostSmmuCfg *c, SimhostProfile p)
         break;
     case SIMHOST_PROFILE_SMMUV3_NO_NESTING:
         c->idr[0] &= ~1u;           /* no S2P */
+        break;
+    case SIMHOST_PROFILE_QEMU_SMMUV3:
+        /*
+         * S2P S1P TTF COHACC ASID16 VMID16 TTENDIAN=LE STALL_MODEL=1
+         * TERM_MODEL ST_LEVEL=2-level (hw/arm/smmuv3.c smmuv3_init_regs)
+         */
+        c->idr[0] = 0x3 | 2 << 2 | 1 << 4 | 1 << 12 | 1 << 18 | 2 << 21 |
+                    1 << 24 | 1 << 26 | 1 << 27;
+        c->idr[1] = 16 | 0 << 6 | 19 << 16 | 19 << 21;
+        /* HAD XNX FWB RIL BBML2 */
+        c->idr[3] = 1 << 2 | 1 << 4 | 1 << 8 | 1 << 10 | 2 << 11;
+        c->idr[5] = 4 | 7 << 4;
         break;
     default:
         break;

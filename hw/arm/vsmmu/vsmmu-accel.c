@@ -593,10 +593,31 @@ static void vsmmu_accel_veventq_sync(VsmmuState *s)
         return;
     }
     if (!want) {
+        int ret = -EBUSY;
+
         qemu_set_fd_handler(h->veventq_fd, NULL, NULL, NULL);
         close(h->veventq_fd);
         h->veventq_fd = -1;
-        vsmmu_host_destroy(s, &h->veventq_id);
+        /*
+         * Linux refuses to destroy a vEVENTQ (EBUSY) while its file is
+         * referenced, and a thread asleep in poll() on it holds a reference
+         * until poll() returns. From a vCPU thread (CR0, STE or hot-unplug
+         * writes), the main loop may still be in ppoll() with the
+         * descriptor: removing the handler has woken it, so it lets go
+         * within moments. Retry for a bounded time.
+         */
+        s->stats.host_ioctls++;
+        for (int i = 0; i < 2000 && ret == -EBUSY; i++) {
+            if (i) {
+                g_usleep(100);
+            }
+            ret = vsmmu_iommufd_destroy(h->be, h->veventq_id);
+        }
+        if (ret) {
+            error_report("vsmmu: failed to destroy vEVENTQ %u: %s",
+                         h->veventq_id, strerror(-ret));
+        }
+        h->veventq_id = 0;
         return;
     }
     depth = MAX(1u << vsmmu_queue_log2size(&s->eventq),

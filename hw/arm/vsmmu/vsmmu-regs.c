@@ -38,7 +38,12 @@ void vsmmu_regs_init_idr(VsmmuState *s)
     idr[0] = FIELD_DP32(idr[0], IDR0, ATS, s->ats);
     idr[0] = FIELD_DP32(idr[0], IDR0, ASID16, 1);
     idr[0] = FIELD_DP32(idr[0], IDR0, MSI, 1);
-    idr[0] = FIELD_DP32(idr[0], IDR0, CD2L, 1);
+    /*
+     * Without substreams (ssidsize=0) a CD table has one entry and STE.S1Fmt
+     * is ignored: no 2-level CD tables, so a host SMMU without them (e.g.
+     * QEMU's arm-smmuv3) can back an accel vsmmu.
+     */
+    idr[0] = FIELD_DP32(idr[0], IDR0, CD2L, s->ssidsize > 0);
     idr[0] = FIELD_DP32(idr[0], IDR0, TTENDIAN, 2);     /* little endian */
     idr[0] = FIELD_DP32(idr[0], IDR0, STALL_MODEL, 1);  /* no stalls */
     idr[0] = FIELD_DP32(idr[0], IDR0, TERM_MODEL, 1);   /* always abort */
