@@ -236,11 +236,15 @@ static void cmdqv_queue_make(VsmmuState *s, unsigned lidx, unsigned q)
                  R_VCMDQ_BASE_ADDR_SHIFT;
     Error *err = NULL;
 
-    h->made_from[lidx] = vq->base;
     if (lidx && !cv->host_live[lidx - 1]) {
-        error_setg(&err, "logical VCMDQ %u is set up before VCMDQ %u, the "
-                   "host makes them in ascending order", lidx, lidx - 1);
-    } else if (cmdqv_queue_backable(s, lidx, ipa, len, &err)) {
+        /* made when the one below is (the host's order); not an error yet */
+        qemu_log_mask(LOG_GUEST_ERROR, "vsmmu-cmdqv: logical VCMDQ %u has a "
+                      "base before VCMDQ %u: the host queue waits for it\n",
+                      lidx, lidx - 1);
+        return;
+    }
+    h->made_from[lidx] = vq->base;
+    if (cmdqv_queue_backable(s, lidx, ipa, len, &err)) {
         s->stats.host_ioctls++;
         if (vsmmu_iommufd_hw_queue_alloc(cmdqv_be(s), h->viommu_id,
                                          IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,

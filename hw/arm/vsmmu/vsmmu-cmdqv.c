@@ -132,6 +132,7 @@ void vsmmu_cmdqv_irq(VsmmuState *s)
 {
     trace_vsmmu_cmdqv_irq(cmdqv_lvcmdq_err_map(&s->cmdqv, 0),
                           cmdqv_lvcmdq_err_map(&s->cmdqv, 1));
+    s->cmdqv.stats_irqs++;
     qemu_irq_pulse(s->cmdqv.irq);
 }
 
@@ -754,6 +755,8 @@ void vsmmu_cmdqv_instance_init(Object *obj)
                                    OBJ_PROP_FLAG_READ);
     object_property_add_uint64_ptr(obj, "x-stats-vcmdq-errors",
                                    &s->cmdqv.stats_errors, OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "x-stats-vcmdq-irqs",
+                                   &s->cmdqv.stats_irqs, OBJ_PROP_FLAG_READ);
 }
 
 static bool vmstate_cmdqv_needed(void *opaque)

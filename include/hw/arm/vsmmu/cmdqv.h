@@ -78,6 +78,7 @@ typedef struct VsmmuCmdqv {
     uint64_t stats_traps;        /* trapped accesses to VCMDQ pages */
     uint64_t stats_commands;     /* commands consumed from emulated VCMDQs */
     uint64_t stats_errors;       /* VCMDQ errors raised to the guest */
+    uint64_t stats_irqs;         /* CMDQV interrupts */
 } VsmmuCmdqv;
 
 /* ---- board (hw/arm/virt.c, hw/arm/virt-acpi-build.c) -------------------- */
