@@ -26,7 +26,7 @@
 #define DEV0_DEVFN  0x10
 #define VIRT_FW_CFG 0x09020000
 
-/* ---- guest side: the driver ----------------------------------------------- */
+/* ---- guest side: the driver --------------------------------------------- */
 
 typedef struct Cmdqv {
     QTestState *qts;
@@ -222,7 +222,7 @@ static bool vcmdq_error(Cmdqv *c, unsigned l)
             qtest_readl(c->qts, lpage0(c, l, A_VCMDQ_GERRORN))) & 1;
 }
 
-/* ---- emulated --------------------------------------------------------------- */
+/* ---- emulated ----------------------------------------------------------- */
 
 typedef struct EmuFixture {
     VsmmuQtest *t;
@@ -534,7 +534,7 @@ static void test_emu_migration(void)
     emu_end(&f);
 }
 
-/* ---- guest description ------------------------------------------------------ */
+/* ---- guest description -------------------------------------------------- */
 
 static void *dtb_of(const char *args)
 {
@@ -665,7 +665,7 @@ static void test_acpi(void)
     qtest_quit(qts);
 }
 
-/* ---- accelerated, against the simulated host -------------------------------- */
+/* ---- accelerated, against the simulated host ---------------------------- */
 
 typedef struct AccelFixture {
     Simhost *sh;

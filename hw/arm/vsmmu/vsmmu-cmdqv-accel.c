@@ -66,7 +66,7 @@ static IOMMUFDBackend *cmdqv_be(VsmmuState *s)
     return s->iommufd;
 }
 
-/* ---- vIOMMU type ---------------------------------------------------------- */
+/* ---- vIOMMU type -------------------------------------------------------- */
 
 bool vsmmu_cmdqv_accel_viommu_type(VsmmuState *s, uint32_t dev_id,
                                    const uint32_t host_idr[6], uint32_t *type,
@@ -128,7 +128,7 @@ bool vsmmu_cmdqv_accel_viommu_type(VsmmuState *s, uint32_t dev_id,
     return true;
 }
 
-/* ---- the guest's queues on the host ---------------------------------------- */
+/* ---- the guest's queues on the host -------------------------------------- */
 
 static void cmdqv_map_update(VsmmuState *s)
 {
@@ -315,7 +315,7 @@ static void cmdqv_host_sync(VsmmuState *s)
     cmdqv_map_update(s);
 }
 
-/* ---- errors: the TEGRA241 vEVENTQ ------------------------------------------ */
+/* ---- errors: the TEGRA241 vEVENTQ ---------------------------------------- */
 
 static void cmdqv_vevent_read(void *opaque)
 {
@@ -348,11 +348,12 @@ static void cmdqv_vevent_read(void *opaque)
             /* what was lost: every host queue showing an active error */
             map[0] = map[1] = 0;
             for (unsigned l = 0; l < cv->num_vcmdqs; l++) {
-                volatile uint32_t *r = (volatile uint32_t *)
+                uint32_t *r = (uint32_t *)
                     (cv->host_page0 + CMDQV_VCMDQ_STRIDE * l);
 
                 if (cv->host_live[l] &&
-                    ((r[R_VCMDQ_GERROR] ^ r[R_VCMDQ_GERRORN]) & 1)) {
+                    ((cmdqv_hreg(r, R_VCMDQ_GERROR) ^
+                      cmdqv_hreg(r, R_VCMDQ_GERRORN)) & 1)) {
                     map[l / 64] |= 1ULL << (l % 64);
                 }
             }
@@ -370,12 +371,12 @@ static void cmdqv_vevent_read(void *opaque)
         s->stats.host_events++;
         for (unsigned l = 0; l < cv->num_vcmdqs; l++) {
             if (map[l / 64] >> (l % 64) & 1) {
-                volatile uint32_t *r = (volatile uint32_t *)
+                uint32_t *r = (uint32_t *)
                     (cv->host_page0 + CMDQV_VCMDQ_STRIDE * l);
 
                 cv->host_err_map[l / 64] |= 1ULL << (l % 64);
                 cv->host_err_gerrorn[l] = cv->host_live[l] ?
-                                          r[R_VCMDQ_GERRORN] : 0;
+                                          cmdqv_hreg(r, R_VCMDQ_GERRORN) : 0;
                 cv->stats_errors++;
                 raise = true;
             }
@@ -387,7 +388,7 @@ static void cmdqv_vevent_read(void *opaque)
     qemu_mutex_unlock(&s->mutex);
 }
 
-/* ---- up and down with the vIOMMU ------------------------------------------- */
+/* ---- up and down with the vIOMMU ----------------------------------------- */
 
 /* Emulated state of the queues the host now backs goes into its page */
 static void cmdqv_state_to_host(VsmmuState *s)
@@ -396,19 +397,19 @@ static void cmdqv_state_to_host(VsmmuState *s)
 
     for (unsigned l = 0; l < cv->num_vcmdqs; l++) {
         int q = vsmmu_cmdqv_global(cv, l);
-        volatile uint32_t *r;
+        uint32_t *r;
         VsmmuVcmdq *vq;
 
         if (q < 0 || !cv->host_live[l]) {
             continue;
         }
         vq = &cv->vcmdq[q];
-        r = (volatile uint32_t *)(cv->host_page0 + CMDQV_VCMDQ_STRIDE * l);
-        r[R_VCMDQ_CONS] = vq->cons;
-        r[R_VCMDQ_PROD] = vq->prod;
+        r = (uint32_t *)(cv->host_page0 + CMDQV_VCMDQ_STRIDE * l);
+        cmdqv_hreg_set(r, R_VCMDQ_CONS, vq->cons);
+        cmdqv_hreg_set(r, R_VCMDQ_PROD, vq->prod);
         /* an error the hardware did not raise cannot be carried over */
-        r[R_VCMDQ_GERRORN] = r[R_VCMDQ_GERROR];
-        r[R_VCMDQ_CONFIG] = vq->config;
+        cmdqv_hreg_set(r, R_VCMDQ_GERRORN, cmdqv_hreg(r, R_VCMDQ_GERROR));
+        cmdqv_hreg_set(r, R_VCMDQ_CONFIG, vq->config);
     }
 }
 
@@ -419,19 +420,19 @@ static void cmdqv_state_from_host(VsmmuState *s)
 
     for (unsigned l = 0; l < cv->num_vcmdqs; l++) {
         int q = vsmmu_cmdqv_global(cv, l);
-        volatile uint32_t *r;
+        uint32_t *r;
         VsmmuVcmdq *vq;
 
         if (q < 0 || !cv->host_live[l]) {
             continue;
         }
         vq = &cv->vcmdq[q];
-        r = (volatile uint32_t *)(cv->host_page0 + CMDQV_VCMDQ_STRIDE * l);
-        vq->cons = r[R_VCMDQ_CONS];
-        vq->prod = r[R_VCMDQ_PROD];
-        vq->config = r[R_VCMDQ_CONFIG] & R_VCMDQ_CONFIG_EN_MASK;
-        vq->gerror = r[R_VCMDQ_GERROR];
-        vq->gerrorn = r[R_VCMDQ_GERRORN];
+        r = (uint32_t *)(cv->host_page0 + CMDQV_VCMDQ_STRIDE * l);
+        vq->cons = cmdqv_hreg(r, R_VCMDQ_CONS);
+        vq->prod = cmdqv_hreg(r, R_VCMDQ_PROD);
+        vq->config = cmdqv_hreg(r, R_VCMDQ_CONFIG) & R_VCMDQ_CONFIG_EN_MASK;
+        vq->gerror = cmdqv_hreg(r, R_VCMDQ_GERROR);
+        vq->gerrorn = cmdqv_hreg(r, R_VCMDQ_GERRORN);
     }
 }
 

@@ -70,12 +70,12 @@ bool vsmmu_cmdqv_vintf_enabled(VsmmuCmdqv *cv)
 }
 
 /* The host page 0 registers of logical queue @lidx, NULL if not host's */
-static volatile uint32_t *cmdqv_host_regs(VsmmuCmdqv *cv, int lidx)
+static uint32_t *cmdqv_host_regs(VsmmuCmdqv *cv, int lidx)
 {
     if (lidx < 0 || !cv->host_page0 || !cv->host_live[lidx]) {
         return NULL;
     }
-    return (volatile uint32_t *)(cv->host_page0 + CMDQV_VCMDQ_STRIDE * lidx);
+    return (uint32_t *)(cv->host_page0 + CMDQV_VCMDQ_STRIDE * lidx);
 }
 
 /* ---- errors and the interrupt -------------------------------------------- */
@@ -88,13 +88,14 @@ static bool vcmdq_error_active(VsmmuVcmdq *vq)
 /* Is VINTF0's logical queue @lidx in error (LVCMDQ_ERR_MAP bit)? */
 static bool cmdqv_lvcmdq_in_error(VsmmuCmdqv *cv, unsigned lidx)
 {
-    volatile uint32_t *r = cmdqv_host_regs(cv, lidx);
+    uint32_t *r = cmdqv_host_regs(cv, lidx);
     int q;
 
     if (r) {
         /* reported by the host and not acknowledged since */
         return (cv->host_err_map[lidx / 64] >> (lidx % 64) & 1) &&
-               r[R_VCMDQ_GERRORN] == cv->host_err_gerrorn[lidx];
+               cmdqv_hreg(r, R_VCMDQ_GERRORN) ==
+               cv->host_err_gerrorn[lidx];
     }
     if (lidx < CMDQV_MAX_VCMDQS &&
         (cv->host_err_map[lidx / 64] >> (lidx % 64) & 1)) {
@@ -255,16 +256,17 @@ static void cmdqv_host_sync(VsmmuState *s)
     }
 }
 
-/* ---- page 0 and page 1 of one VCMDQ --------------------------------------- */
+/* ---- page 0 and page 1 of one VCMDQ ------------------------------------- */
 
 static uint32_t vcmdq_page0_read(VsmmuState *s, int q, int lidx, hwaddr reg)
 {
     VsmmuCmdqv *cv = &s->cmdqv;
-    volatile uint32_t *host = cmdqv_host_regs(cv, lidx);
+    uint32_t *host = cmdqv_host_regs(cv, lidx);
     VsmmuVcmdq *vq;
 
     if (host) {
-        return reg < CMDQV_VCMDQ_PAGE0_REGS ? host[reg / 4] : 0;
+        return reg < CMDQV_VCMDQ_PAGE0_REGS ? cmdqv_hreg(host, reg / 4) :
+               0;
     }
     if (q < 0) {
         return 0;               /* a logical queue with nothing behind it */
@@ -293,13 +295,13 @@ static void vcmdq_page0_write(VsmmuState *s, int q, int lidx, hwaddr reg,
                               uint32_t val)
 {
     VsmmuCmdqv *cv = &s->cmdqv;
-    volatile uint32_t *host = cmdqv_host_regs(cv, lidx);
+    uint32_t *host = cmdqv_host_regs(cv, lidx);
     VsmmuVcmdq *vq;
     bool was_en;
 
     if (host) {
         if (reg < CMDQV_VCMDQ_PAGE0_REGS) {
-            host[reg / 4] = val;
+            cmdqv_hreg_set(host, reg / 4, val);
         }
         return;
     }
@@ -405,7 +407,7 @@ static void vcmdq_page1_write(VsmmuState *s, int q, int lidx, hwaddr reg,
     }
 }
 
-/* ---- the config page ------------------------------------------------------ */
+/* ---- the config page ---------------------------------------------------- */
 
 static uint32_t cmdqv_config_read(VsmmuState *s, hwaddr off)
 {
@@ -522,7 +524,7 @@ static void cmdqv_config_write(VsmmuState *s, hwaddr off, uint32_t val)
                   "reserved VINTF0 offset 0x%" HWADDR_PRIx "\n", v0);
 }
 
-/* ---- the MMIO window ------------------------------------------------------ */
+/* ---- the MMIO window ---------------------------------------------------- */
 
 /* Page and queue of @off in the VCMDQ pages: global q or logical lidx */
 static void cmdqv_decode(VsmmuCmdqv *cv, hwaddr off, int *q, int *lidx,
@@ -623,7 +625,7 @@ static const MemoryRegionOps cmdqv_ops = {
     },
 };
 
-/* ---- realize, reset, description ------------------------------------------ */
+/* ---- realize, reset, description ---------------------------------------- */
 
 static bool cmdqv_check_count(const char *prop, uint32_t val, uint32_t max,
                               Error **errp)
@@ -742,7 +744,7 @@ void vsmmu_cmdqv_reset(VsmmuState *s)
     cmdqv_host_sync(s);
 }
 
-/* ---- counters, migration --------------------------------------------------- */
+/* ---- counters, migration ------------------------------------------------- */
 
 void vsmmu_cmdqv_instance_init(Object *obj)
 {

@@ -7,9 +7,24 @@
 #ifndef HW_ARM_VSMMU_CMDQV_INTERNAL_H
 #define HW_ARM_VSMMU_CMDQV_INTERNAL_H
 
+#include "qemu/atomic.h"
 #include "hw/arm/vsmmu/cmdqv.h"
 
-/* ---- the guest model (vsmmu-cmdqv.c) -------------------------------------- */
+/*
+ * The host VINTF page holds hardware registers that change behind QEMU's
+ * back: one access each, never cached (@r: a queue's page 0 registers)
+ */
+static inline uint32_t cmdqv_hreg(uint32_t *r, unsigned idx)
+{
+    return qatomic_read(&r[idx]);
+}
+
+static inline void cmdqv_hreg_set(uint32_t *r, unsigned idx, uint32_t v)
+{
+    qatomic_set(&r[idx], v);
+}
+
+/* ---- the guest model (vsmmu-cmdqv.c) ------------------------------------ */
 
 /* After the ID registers are set, before the registers reset */
 bool vsmmu_cmdqv_realize(VsmmuState *s, Error **errp);
@@ -29,7 +44,7 @@ bool vsmmu_cmdqv_vintf_enabled(VsmmuCmdqv *cv);
 /* Pulse the CMDQV interrupt (an error map changed) */
 void vsmmu_cmdqv_irq(VsmmuState *s);
 
-/* ---- accelerated (vsmmu-cmdqv-accel.c), called by vsmmu-accel.c ------------ */
+/* ---- accelerated (vsmmu-cmdqv-accel.c), called by vsmmu-accel.c ---------- */
 
 /*
  * Before VIOMMU_ALLOC for device @dev_id: the vIOMMU type to ask for and

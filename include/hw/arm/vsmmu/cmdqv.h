@@ -107,7 +107,8 @@ void vsmmu_cmdqv_fdt_describe(void *fdt, PlatformBusDevice *pbus,
  * a CMDQV; @uid is its IORT SMMUv3 node's identifier, @gsi_base the GSI
  * of the platform bus's first interrupt.
  */
-void vsmmu_cmdqv_acpi_dsdt(struct Aml *scope, Object *obj, PlatformBusDevice *pbus,
-                           hwaddr pbus_base, int gsi_base, uint32_t uid);
+void vsmmu_cmdqv_acpi_dsdt(struct Aml *scope, Object *obj,
+                           PlatformBusDevice *pbus, hwaddr pbus_base,
+                           int gsi_base, uint32_t uid);
 
 #endif /* HW_ARM_VSMMU_CMDQV_H */
