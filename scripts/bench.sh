@@ -14,3 +14,7 @@ export SIMHOST_LIB="$build/../simhost/libsimhost.so"
 # Invalidation, accel mode against the simulated host: ioctls and QEMU
 # instructions per command, batched vs x-batch=off (callgrind)
 "$(dirname "$0")/bench-inval.py" "$build"
+
+# Tegra241 VCMDQ: MMIO exits per 1000 guest VCMDQ commands, emulated and
+# accelerated (the host's VINTF page mapped into the guest)
+"$build/tests/qtest/vsmmu/vsmmu-cmdqv-bench"

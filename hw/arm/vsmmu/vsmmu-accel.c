@@ -38,6 +38,7 @@
 #include "system/iommufd.h"
 #include "hw/vfio/vsmmu-iommufd.h"
 #include "vsmmu-internal.h"
+#include "vsmmu-cmdqv.h"
 #include "trace.h"
 
 /* Records read from the vEVENTQ at once (header + Arm SMMUv3 event) */
@@ -265,7 +266,10 @@ static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
     uint64_t bypass_ste[2] = {
         R_STE0_V_MASK | FIELD_DP64(0, STE0, CONFIG, VSMMU_STE_CFG_BYPASS), 0
     };
+    uint32_t type, len;
+    void *data;
 
+<<<<<<< HEAD
     /*
      * Without assigned devices the vsmmu is the emulated model and
      * migrates; with them the host SMMU holds state QEMU cannot move.
@@ -276,15 +280,24 @@ static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
                object_get_canonical_path_component(OBJECT(s)) ?: "",
                vsmmu_dev_name(vdev));
     if (migrate_add_blocker(&h->migration_blocker, errp) < 0) {
+=======
+    /* TEGRA241_CMDQV when the guest's CMDQV is the host's (cmdqv-accel.c) */
+    if (!vsmmu_cmdqv_accel_viommu_type(s, vdev->dev_id,
+                                       vdev->hiod->caps.vendor_caps.smmuv3.idr,
+                                       &type, &data, &len, errp)) {
+>>>>>>> cmdqv
         return false;
     }
     s->stats.host_ioctls++;
-    if (!vsmmu_iommufd_viommu_alloc(h->be, vdev->dev_id,
-                                    IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
-                                    vdev->parent_hwpt_id, NULL, 0,
+    if (!vsmmu_iommufd_viommu_alloc(h->be, vdev->dev_id, type,
+                                    vdev->parent_hwpt_id, data, len,
                                     &h->viommu_id, errp)) {
         error_prepend(errp, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
+<<<<<<< HEAD
         migrate_del_blocker(&h->migration_blocker);
+=======
+        vsmmu_cmdqv_accel_down(s);
+>>>>>>> cmdqv
         return false;
     }
     h->parent_hwpt_id = vdev->parent_hwpt_id;
@@ -293,6 +306,13 @@ static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
         vsmmu_accel_nested(s, vdev->dev_id, bypass_ste, &h->bypass_hwpt_id,
                            errp)) {
         error_prepend(errp, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
+        vsmmu_host_destroy(s, &h->abort_hwpt_id);
+        vsmmu_cmdqv_accel_down(s);
+        vsmmu_host_destroy(s, &h->viommu_id);
+        return false;
+    }
+    if (!vsmmu_cmdqv_accel_up(s, h->viommu_id, errp)) {
+        vsmmu_host_destroy(s, &h->bypass_hwpt_id);
         vsmmu_host_destroy(s, &h->abort_hwpt_id);
         vsmmu_host_destroy(s, &h->viommu_id);
         migrate_del_blocker(&h->migration_blocker);
@@ -312,6 +332,7 @@ static void vsmmu_accel_host_down(VsmmuState *s)
     trace_vsmmu_accel_host_down(h->viommu_id);
     h->ndevs = 0;
     vsmmu_accel_veventq_sync(s);
+    vsmmu_cmdqv_accel_down(s);
     vsmmu_host_destroy(s, &h->bypass_hwpt_id);
     vsmmu_host_destroy(s, &h->abort_hwpt_id);
     vsmmu_host_destroy(s, &h->viommu_id);
@@ -1080,6 +1101,7 @@ void vsmmu_accel_info(VsmmuState *s, GString *buf)
                             "device)\n");
         }
     }
+    vsmmu_cmdqv_accel_info(s, buf);
     g_string_append(buf, "  devices:\n");
     QLIST_FOREACH(vdev, &s->devices, link) {
         uint32_t sid = smmu_get_sid(&vdev->sdev);

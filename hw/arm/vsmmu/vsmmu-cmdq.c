@@ -256,6 +256,9 @@ void vsmmu_cmdq_run(VsmmuState *s, const VsmmuCmdQueueOps *ops, VsmmuQueue *q)
             err = VSMMU_CERROR_ILL;
             break;
         }
+        if (ops->command) {
+            ops->command(s, q, c);
+        }
         trace_vsmmu_cmd(ops->name, vsmmu_queue_idx(q, cur),
                         vsmmu_cmd_name(c->opcode), c->raw[0], c->raw[1]);
         s->stats.commands++;

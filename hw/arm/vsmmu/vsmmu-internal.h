@@ -152,6 +152,8 @@ typedef struct VsmmuCmdQueueOps {
     bool (*can_run)(VsmmuState *s, VsmmuQueue *q);
     /* CMD_SYNC with CS=SIG_IRQ and no MSI address */
     void (*sync_irq)(VsmmuState *s, VsmmuQueue *q);
+    /* each accepted command, which it may rewrite (optional) */
+    void (*command)(VsmmuState *s, VsmmuQueue *q, VsmmuCmd *c);
 } VsmmuCmdQueueOps;
 
 void vsmmu_cmdq_run(VsmmuState *s, const VsmmuCmdQueueOps *ops, VsmmuQueue *q);

@@ -52,7 +52,7 @@ void vsmmu_regs_init_idr(VsmmuState *s)
     idr[1] = FIELD_DP32(idr[1], IDR1, SIDSIZE, s->sidsize);
     idr[1] = FIELD_DP32(idr[1], IDR1, SSIDSIZE, s->ssidsize);
     idr[1] = FIELD_DP32(idr[1], IDR1, EVENTQS, VSMMU_EVENTQS_MAX);
-    idr[1] = FIELD_DP32(idr[1], IDR1, CMDQS, VSMMU_CMDQS_MAX);
+    idr[1] = FIELD_DP32(idr[1], IDR1, CMDQS, s->cmdqs_max);
 
     idr[3] = FIELD_DP32(idr[3], IDR3, HAD, 1);
     idr[3] = FIELD_DP32(idr[3], IDR3, RIL, s->ril);

@@ -22,6 +22,7 @@
 #include "system/iommufd.h"
 #include "hw/arm/vsmmu/msi.h"
 #include "vsmmu-internal.h"
+#include "vsmmu-cmdqv.h"
 #include "trace.h"
 
 /*
@@ -171,6 +172,7 @@ static void vsmmu_realize(DeviceState *dev, Error **errp)
     }
 
     vsmmu_resolve_defaults(s);
+    s->cmdqs_max = VSMMU_CMDQS_MAX;
 
     /* A vsmmu translates only for its own root bus, never its parents' */
     s->smmu.smmu_per_bus = true;
@@ -190,6 +192,9 @@ static void vsmmu_realize(DeviceState *dev, Error **errp)
     }
 
     vsmmu_regs_init_idr(s);
+    if (!vsmmu_cmdqv_realize(s, errp)) {
+        return;
+    }
     vsmmu_regs_reset(s);
     memory_region_init_io(&s->smmu.iomem, OBJECT(s), &vsmmu_mmio_ops, s,
                           TYPE_VSMMU, VSMMU_MMIO_SIZE);
@@ -197,6 +202,7 @@ static void vsmmu_realize(DeviceState *dev, Error **errp)
     for (int i = 0; i < VSMMU_NUM_IRQS; i++) {
         sysbus_init_irq(sbd, &s->irq[i]);
     }
+    vsmmu_cmdqv_init_sysbus(s);
     trace_vsmmu_realize(s->smmu.primary_bus->qbus.name, s->oas, s->sidsize,
                         s->ssidsize);
 }
@@ -216,6 +222,7 @@ static void vsmmu_reset_exit(Object *obj, ResetType type)
     vsmmu_regs_init_idr(s);
     vsmmu_regs_reset(s);
     s->backend->config_reset(s);
+    vsmmu_cmdqv_reset(s);
     qemu_mutex_unlock(&s->mutex);
 }
 
@@ -266,6 +273,10 @@ static const VMStateDescription vmstate_vsmmu = {
         VMSTATE_UINT32(eventq_irq_cfg2, VsmmuState),
         VMSTATE_END_OF_LIST(),
     },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_vsmmu_cmdqv,
+        NULL
+    },
 };
 
 /* Read-only counters for the demo and benchmarks (qom-get x-stats-*) */
@@ -294,6 +305,7 @@ static void vsmmu_instance_init(Object *obj)
         object_property_add_uint64_ptr(obj, stats[i].name, stats[i].val,
                                        OBJ_PROP_FLAG_READ);
     }
+    vsmmu_cmdqv_instance_init(obj);
     vsmmu_monitor_init(obj);
 }
 
@@ -307,6 +319,11 @@ static const Property vsmmu_properties[] = {
     DEFINE_PROP_BOOL("accel", VsmmuState, accel, false),
     DEFINE_PROP_ON_OFF_AUTO("msi-window", VsmmuState, msi_window,
                             ON_OFF_AUTO_AUTO),
+    /* Tegra241 CMDQV: auto = on when accel and the host SMMU has one */
+    DEFINE_PROP_ON_OFF_AUTO("cmdqv", VsmmuState, cmdqv.mode,
+                            ON_OFF_AUTO_AUTO),
+    DEFINE_PROP_UINT32("cmdqv-vcmdqs", VsmmuState, cmdqv.num_vcmdqs, 2),
+    DEFINE_PROP_UINT32("cmdqv-sids", VsmmuState, cmdqv.num_sids, 16),
     DEFINE_PROP_LINK("iommufd", VsmmuState, iommufd, TYPE_IOMMUFD_BACKEND,
                      IOMMUFDBackend *),
     /* accel: off sends one invalidation ioctl per command (benchmarks) */

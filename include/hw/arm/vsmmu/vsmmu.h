@@ -16,6 +16,7 @@
 #include "qom/object.h"
 #include "qemu/thread.h"
 #include "qapi/qapi-types-common.h"
+#include "hw/arm/vsmmu/cmdqv.h"
 
 #define TYPE_VSMMU "vsmmu"
 OBJECT_DECLARE_TYPE(VsmmuState, VsmmuClass, VSMMU)
@@ -98,6 +99,7 @@ struct VsmmuState {
     bool ril;
     bool ats;
     bool idr_from_host;          /* auto values came from a host SMMU */
+    uint8_t cmdqs_max;           /* IDR1.CMDQS (CMDQV may lower it) */
     bool idr_seen;               /* the guest read IDRn since reset */
 
     /* Derived from the values above: constant while the guest runs */
@@ -123,6 +125,9 @@ struct VsmmuState {
     uint64_t eventq_irq_cfg0;
     uint32_t eventq_irq_cfg1;
     uint32_t eventq_irq_cfg2;
+
+    /* Tegra241 CMDQV (cmdqv=on|off|auto), see cmdqv.h */
+    VsmmuCmdqv cmdqv;
 
     /* Derived state, rebuilt on demand and after migration */
     QLIST_HEAD(, VsmmuDevice) devices;  /* every device behind this SMMU */

@@ -1,0 +1,802 @@
+/*
+ * vsmmu: the Tegra241 CMDQV guest model — registers, VCMDQs, errors
+ *
+ * The guest sees a CMDQV with one VINTF (VINTF0) whose CONFIG.HYP_OWN
+ * always reads 0: a guest-owned VINTF, so a Linux guest restricts its
+ * VCMDQs to TLBI_NH_ASID, TLBI_NH_VA, ATC_INV and CMD_SYNC. The register
+ * window is the config page, the global VCMDQ pages 0 and 1 and VINTF0's
+ * logical pages 0 and 1 (include/hw/arm/vsmmu/cmdqv-regs.h).
+ *
+ * Emulated, a VCMDQ is one more queue of the vsmmu's command engine
+ * (vsmmu_cmdq_run) with the restricted command set; its errors land in
+ * its GERROR and CONS.ERR, in LVCMDQ_ERR_MAP, CMDQ_ERR_MAP and
+ * VINTF_ERR_MAP, and raise the CMDQV interrupt. Accelerated on a host
+ * with a CMDQV (vsmmu-cmdqv-accel.c), a VCMDQ the host backs has its
+ * page 0 registers in the host VINTF page: this file forwards trapped
+ * accesses there, and the page itself is mapped into the guest while
+ * VINTF0 is enabled, so PROD/CONS/CONFIG accesses never trap.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/log.h"
+#include "qemu/error-report.h"
+#include "hw/sysbus.h"
+#include "migration/vmstate.h"
+#include "system/hostmem.h"
+#include "vsmmu-internal.h"
+#include "vsmmu-cmdqv.h"
+#include "trace.h"
+
+/* PARAM.VER of the model when no host says otherwise */
+#define CMDQV_MODEL_VERSION     1
+
+/* ---- queue lookup -------------------------------------------------------- */
+
+static unsigned cmdqv_nq(VsmmuCmdqv *cv)
+{
+    return cv->num_vcmdqs;
+}
+
+/* The logical index of global queue @q in VINTF0, -1 if not allocated */
+int vsmmu_cmdqv_lidx(VsmmuCmdqv *cv, unsigned q)
+{
+    uint32_t a = cv->vcmdq[q].alloc;
+
+    if (!FIELD_EX32(a, CMDQV_CMDQ_ALLOC, ALLOCATED) ||
+        FIELD_EX32(a, CMDQV_CMDQ_ALLOC, VINTF) != 0) {
+        return -1;
+    }
+    return FIELD_EX32(a, CMDQV_CMDQ_ALLOC, LVCMDQ);
+}
+
+/* The global queue behind VINTF0's logical queue @lidx, -1 if none */
+int vsmmu_cmdqv_global(VsmmuCmdqv *cv, unsigned lidx)
+{
+    for (unsigned q = 0; q < cmdqv_nq(cv); q++) {
+        if (vsmmu_cmdqv_lidx(cv, q) == (int)lidx) {
+            return q;
+        }
+    }
+    return -1;
+}
+
+bool vsmmu_cmdqv_vintf_enabled(VsmmuCmdqv *cv)
+{
+    return FIELD_EX32(cv->config, CMDQV_CONFIG, CMDQV_EN) &&
+           FIELD_EX32(cv->vintf_config, VINTF_CONFIG, EN);
+}
+
+/* The host page 0 registers of logical queue @lidx, NULL if not host's */
+static uint32_t *cmdqv_host_regs(VsmmuCmdqv *cv, int lidx)
+{
+    if (lidx < 0 || !cv->host_page0 || !cv->host_live[lidx]) {
+        return NULL;
+    }
+    return (uint32_t *)(cv->host_page0 + CMDQV_VCMDQ_STRIDE * lidx);
+}
+
+/* ---- errors and the interrupt -------------------------------------------- */
+
+static bool vcmdq_error_active(VsmmuVcmdq *vq)
+{
+    return FIELD_EX32(vq->gerror ^ vq->gerrorn, VCMDQ_GERROR, CMDQ_ERR);
+}
+
+/* Is VINTF0's logical queue @lidx in error (LVCMDQ_ERR_MAP bit)? */
+static bool cmdqv_lvcmdq_in_error(VsmmuCmdqv *cv, unsigned lidx)
+{
+    uint32_t *r = cmdqv_host_regs(cv, lidx);
+    int q;
+
+    if (r) {
+        /* reported by the host and not acknowledged since */
+        return (cv->host_err_map[lidx / 64] >> (lidx % 64) & 1) &&
+               cmdqv_hreg(r, R_VCMDQ_GERRORN) ==
+               cv->host_err_gerrorn[lidx];
+    }
+    if (lidx < CMDQV_MAX_VCMDQS &&
+        (cv->host_err_map[lidx / 64] >> (lidx % 64) & 1)) {
+        return true;            /* reported for a queue no longer the host's */
+    }
+    q = vsmmu_cmdqv_global(cv, lidx);
+    return q >= 0 && vcmdq_error_active(&cv->vcmdq[q]);
+}
+
+static uint64_t cmdqv_lvcmdq_err_map(VsmmuCmdqv *cv, unsigned m)
+{
+    uint64_t map = 0;
+
+    for (unsigned l = m * 64; l < MIN(cmdqv_nq(cv), (m + 1) * 64); l++) {
+        map |= (uint64_t)cmdqv_lvcmdq_in_error(cv, l) << (l % 64);
+    }
+    return map;
+}
+
+static uint32_t cmdqv_cmdq_err_map(VsmmuCmdqv *cv, unsigned m)
+{
+    uint32_t map = 0;
+
+    for (unsigned q = m * 32; q < MIN(cmdqv_nq(cv), (m + 1) * 32); q++) {
+        int lidx = vsmmu_cmdqv_lidx(cv, q);
+        bool err = lidx >= 0 ? cmdqv_lvcmdq_in_error(cv, lidx) :
+                   vcmdq_error_active(&cv->vcmdq[q]);
+
+        map |= (uint32_t)err << (q % 32);
+    }
+    return map;
+}
+
+void vsmmu_cmdqv_irq(VsmmuState *s)
+{
+    trace_vsmmu_cmdqv_irq(cmdqv_lvcmdq_err_map(&s->cmdqv, 0),
+                          cmdqv_lvcmdq_err_map(&s->cmdqv, 1));
+    s->cmdqv.stats_irqs++;
+    qemu_irq_pulse(s->cmdqv.irq);
+}
+
+/* Global queue @q stops on a command error: GERROR, ERR_MAPs, interrupt */
+static void vcmdq_raise(VsmmuState *s, unsigned q, VsmmuCmdError err)
+{
+    VsmmuVcmdq *vq = &s->cmdqv.vcmdq[q];
+
+    vq->cons = FIELD_DP32(vq->cons, VCMDQ_CONS, ERR, err);
+    if (!vcmdq_error_active(vq)) {
+        vq->gerror ^= R_VCMDQ_GERROR_CMDQ_ERR_MASK;
+    }
+    s->cmdqv.stats_errors++;
+    trace_vsmmu_cmdqv_vcmdq_error(q, vsmmu_cmdqv_lidx(&s->cmdqv, q), err);
+    vsmmu_cmdqv_irq(s);
+}
+
+/* ---- emulated VCMDQs: runs of the command engine ------------------------- */
+
+typedef struct VcmdqRun {
+    VsmmuQueue q;                /* what the engine works on */
+    unsigned index;              /* global queue */
+} VcmdqRun;
+
+/* What the guest driver sends to a guest-owned (HYP_OWN = 0) VINTF */
+static bool vcmdq_allowed(VsmmuState *s, uint8_t opcode)
+{
+    switch (opcode) {
+    case VSMMU_CMD_TLBI_NH_ASID:
+    case VSMMU_CMD_TLBI_NH_VA:
+    case VSMMU_CMD_ATC_INV:
+    case VSMMU_CMD_SYNC:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void vcmdq_error(VsmmuState *s, VsmmuQueue *q, VsmmuCmdError err)
+{
+    VcmdqRun *run = container_of(q, VcmdqRun, q);
+
+    /* the engine left CONS (with ERR) in q->cons; copied back by the run */
+    s->cmdqv.vcmdq[run->index].cons = q->cons;
+    vcmdq_raise(s, run->index, err);
+    q->cons = s->cmdqv.vcmdq[run->index].cons;
+}
+
+static bool vcmdq_can_run(VsmmuState *s, VsmmuQueue *q)
+{
+    VsmmuCmdqv *cv = &s->cmdqv;
+    VcmdqRun *run = container_of(q, VcmdqRun, q);
+    VsmmuVcmdq *vq = &cv->vcmdq[run->index];
+
+    return vsmmu_cmdqv_vintf_enabled(cv) &&
+           vsmmu_cmdqv_lidx(cv, run->index) >= 0 &&
+           FIELD_EX32(vq->config, VCMDQ_CONFIG, EN) && !vq->host_fault &&
+           !vcmdq_error_active(vq);
+}
+
+/*
+ * Each accepted command. The VINTF's SID_MATCH/SID_REPLACE pairs turn a
+ * virtual StreamID into another: applied to ATC_INV when an enabled
+ * entry matches; without one the StreamID is the vsmmu's own.
+ */
+static void vcmdq_command(VsmmuState *s, VsmmuQueue *q, VsmmuCmd *c)
+{
+    VsmmuCmdqv *cv = &s->cmdqv;
+
+    cv->stats_commands++;
+    if (c->opcode != VSMMU_CMD_ATC_INV) {
+        return;
+    }
+    for (unsigned i = 0; i < cv->num_sids; i++) {
+        uint32_t m = cv->sid_match[i];
+
+        if (FIELD_EX32(m, VINTF_SID_MATCH, ENABLE) &&
+            FIELD_EX32(m, VINTF_SID_MATCH, VIRT_SID) == c->sid) {
+            c->sid = FIELD_EX32(cv->sid_replace[i], VINTF_SID_REPLACE,
+                                PHYS_SID);
+            c->raw[0] = FIELD_DP64(c->raw[0], CMD0, SID, c->sid);
+            return;
+        }
+    }
+}
+
+static const VsmmuCmdQueueOps vsmmu_vcmdq_ops = {
+    .name = "vcmdq",
+    .allowed = vcmdq_allowed,
+    .raise_error = vcmdq_error,
+    .can_run = vcmdq_can_run,
+    .command = vcmdq_command,
+};
+
+static void vcmdq_run(VsmmuState *s, unsigned index)
+{
+    VsmmuVcmdq *vq = &s->cmdqv.vcmdq[index];
+    VcmdqRun run = {
+        .q = {
+            .base = vq->base & (R_VCMDQ_BASE_ADDR_MASK |
+                                R_VCMDQ_BASE_LOG2SIZE_MASK),
+            .prod = vq->prod,
+            .cons = vq->cons,
+            .entry_size = VSMMU_CMD_SIZE,
+            .max_log2size = FIELD_EX32(s->idr[1], IDR1, CMDQS),
+        },
+        .index = index,
+    };
+
+    vsmmu_cmdq_run(s, &vsmmu_vcmdq_ops, &run.q);
+    vq->cons = run.q.cons;
+}
+
+/* ---- the host side's hook ------------------------------------------------ */
+
+static void cmdqv_host_sync(VsmmuState *s)
+{
+    if (s->cmdqv.host_sync) {
+        s->cmdqv.host_sync(s);
+    }
+}
+
+/* ---- page 0 and page 1 of one VCMDQ ------------------------------------- */
+
+static uint32_t vcmdq_page0_read(VsmmuState *s, int q, int lidx, hwaddr reg)
+{
+    VsmmuCmdqv *cv = &s->cmdqv;
+    uint32_t *host = cmdqv_host_regs(cv, lidx);
+    VsmmuVcmdq *vq;
+
+    if (host) {
+        return reg < CMDQV_VCMDQ_PAGE0_REGS ? cmdqv_hreg(host, reg / 4) :
+               0;
+    }
+    if (q < 0) {
+        return 0;               /* a logical queue with nothing behind it */
+    }
+    vq = &cv->vcmdq[q];
+    switch (reg) {
+    case A_VCMDQ_CONS:
+        return vq->cons;
+    case A_VCMDQ_PROD:
+        return vq->prod;
+    case A_VCMDQ_CONFIG:
+        return vq->config;
+    case A_VCMDQ_STATUS:
+        return FIELD_DP32(0, VCMDQ_STATUS, ENABLED,
+                          FIELD_EX32(vq->config, VCMDQ_CONFIG, EN));
+    case A_VCMDQ_GERROR:
+        return vq->gerror;
+    case A_VCMDQ_GERRORN:
+        return vq->gerrorn;
+    default:
+        return 0;
+    }
+}
+
+static void vcmdq_page0_write(VsmmuState *s, int q, int lidx, hwaddr reg,
+                              uint32_t val)
+{
+    VsmmuCmdqv *cv = &s->cmdqv;
+    uint32_t *host = cmdqv_host_regs(cv, lidx);
+    VsmmuVcmdq *vq;
+    bool was_en;
+
+    if (host) {
+        if (reg < CMDQV_VCMDQ_PAGE0_REGS) {
+            cmdqv_hreg_set(host, reg / 4, val);
+        }
+        return;
+    }
+    if (q < 0) {
+        qemu_log_mask(LOG_GUEST_ERROR, "vsmmu-cmdqv: write to logical VCMDQ "
+                      "%d, which no CMDQ_ALLOC maps\n", lidx);
+        return;
+    }
+    vq = &cv->vcmdq[q];
+    switch (reg) {
+    case A_VCMDQ_CONS:
+        if (FIELD_EX32(vq->config, VCMDQ_CONFIG, EN)) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vsmmu-cmdqv: VCMDQ %d CONS "
+                          "written while enabled\n", q);
+            return;
+        }
+        vq->cons = val;
+        return;
+    case A_VCMDQ_PROD:
+        vq->prod = val;
+        trace_vsmmu_cmdqv_vcmdq_prod(q, val);
+        vcmdq_run(s, q);
+        return;
+    case A_VCMDQ_CONFIG:
+        was_en = FIELD_EX32(vq->config, VCMDQ_CONFIG, EN);
+        vq->config = val & R_VCMDQ_CONFIG_EN_MASK;
+        trace_vsmmu_cmdqv_vcmdq_config(q, vq->config);
+        if (!was_en && FIELD_EX32(vq->config, VCMDQ_CONFIG, EN)) {
+            if (vq->host_fault) {
+                /* the host could not back it: its fetches abort */
+                vcmdq_raise(s, q, VSMMU_CERROR_ABT);
+                return;
+            }
+            vcmdq_run(s, q);
+        }
+        return;
+    case A_VCMDQ_GERRORN:
+        vq->gerrorn = val;
+        vcmdq_run(s, q);        /* an acknowledged error resumes it */
+        return;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "vsmmu-cmdqv: write to read-only VCMDQ "
+                      "page 0 offset 0x%" HWADDR_PRIx "\n", reg);
+        return;
+    }
+}
+
+static uint64_t vcmdq_page1_read(VsmmuState *s, int q, hwaddr reg,
+                                 unsigned size)
+{
+    VsmmuVcmdq *vq;
+    uint64_t v;
+
+    if (q < 0) {
+        return 0;
+    }
+    vq = &s->cmdqv.vcmdq[q];
+    switch (reg & ~7) {
+    case A_VCMDQ_BASE:
+        v = vq->base;
+        break;
+    case A_VCMDQ_CONS_INDX_BASE:
+        v = vq->cons_indx_base;
+        break;
+    default:
+        return 0;
+    }
+    return size == 8 ? v : extract64(v, (reg & 4) * 8, 32);
+}
+
+static void vcmdq_page1_write(VsmmuState *s, int q, int lidx, hwaddr reg,
+                              uint64_t val, unsigned size)
+{
+    VsmmuVcmdq *vq;
+    uint64_t *r;
+
+    if (q < 0) {
+        qemu_log_mask(LOG_GUEST_ERROR, "vsmmu-cmdqv: page 1 write to logical "
+                      "VCMDQ %d, which no CMDQ_ALLOC maps\n", lidx);
+        return;
+    }
+    vq = &s->cmdqv.vcmdq[q];
+    switch (reg & ~7) {
+    case A_VCMDQ_BASE:
+        r = &vq->base;
+        break;
+    case A_VCMDQ_CONS_INDX_BASE:
+        r = &vq->cons_indx_base;
+        break;
+    default:
+        return;
+    }
+    if (size == 8) {
+        *r = val;
+    } else {
+        *r = deposit64(*r, (reg & 4) * 8, 32, val);
+    }
+    if (r == &vq->base) {
+        vq->base &= R_VCMDQ_BASE_ADDR_MASK | R_VCMDQ_BASE_LOG2SIZE_MASK;
+        trace_vsmmu_cmdqv_vcmdq_base(q, lidx, vq->base);
+        /* accelerated: the host queue is made (or freed) right here */
+        cmdqv_host_sync(s);
+    }
+}
+
+/* ---- the config page ---------------------------------------------------- */
+
+static uint32_t cmdqv_config_read(VsmmuState *s, hwaddr off)
+{
+    VsmmuCmdqv *cv = &s->cmdqv;
+    hwaddr v0 = off - CMDQV_VINTF0_BASE;
+
+    switch (off) {
+    case A_CMDQV_CONFIG:
+        return cv->config;
+    case A_CMDQV_PARAM:
+        return cv->param;
+    case A_CMDQV_STATUS:
+        return FIELD_DP32(0, CMDQV_STATUS, CMDQV_ENABLED,
+                          FIELD_EX32(cv->config, CMDQV_CONFIG, CMDQV_EN));
+    case A_CMDQV_VINTF_ERR_MAP:
+        return (cmdqv_lvcmdq_err_map(cv, 0) | cmdqv_lvcmdq_err_map(cv, 1)) ?
+               1 : 0;
+    case A_CMDQV_VINTF_ERR_MAP + 4:
+        return 0;
+    case A_CMDQV_VINTF_INT_MASK:
+    case A_CMDQV_VINTF_INT_MASK + 4:
+        return extract64(cv->vintf_int_mask, (off & 4) * 8, 32);
+    case A_CMDQV_CMDQ_ERR_MAP ... A_CMDQV_CMDQ_ERR_MAP + 0xc:
+        return cmdqv_cmdq_err_map(cv, (off - A_CMDQV_CMDQ_ERR_MAP) / 4);
+    }
+    if (off >= A_CMDQV_CMDQ_ALLOC &&
+        off < A_CMDQV_CMDQ_ALLOC + 4 * cmdqv_nq(cv)) {
+        return cv->vcmdq[(off - A_CMDQV_CMDQ_ALLOC) / 4].alloc;
+    }
+    if (off < CMDQV_VINTF0_BASE || v0 >= CMDQV_VINTF_SIZE) {
+        return 0;               /* other VINTFs, reserved: RAZ */
+    }
+    switch (v0) {
+    case A_VINTF_CONFIG:
+        return cv->vintf_config;
+    case A_VINTF_STATUS:
+        return FIELD_DP32(0, VINTF_STATUS, ENABLED,
+                          FIELD_EX32(cv->vintf_config, VINTF_CONFIG, EN));
+    case A_VINTF_LVCMDQ_ERR_MAP ... A_VINTF_LVCMDQ_ERR_MAP + 0xc:
+        return extract64(cmdqv_lvcmdq_err_map(cv, (v0 >> 3) & 1),
+                         (v0 & 4) * 8, 32);
+    }
+    if (v0 >= A_VINTF_SID_MATCH && v0 < A_VINTF_SID_MATCH + 4 * cv->num_sids) {
+        return cv->sid_match[(v0 - A_VINTF_SID_MATCH) / 4];
+    }
+    if (v0 >= A_VINTF_SID_REPLACE &&
+        v0 < A_VINTF_SID_REPLACE + 4 * cv->num_sids) {
+        return cv->sid_replace[(v0 - A_VINTF_SID_REPLACE) / 4];
+    }
+    return 0;
+}
+
+static void cmdqv_config_write(VsmmuState *s, hwaddr off, uint32_t val)
+{
+    VsmmuCmdqv *cv = &s->cmdqv;
+    hwaddr v0 = off - CMDQV_VINTF0_BASE;
+    unsigned q;
+
+    switch (off) {
+    case A_CMDQV_CONFIG:
+        cv->config = val;
+        trace_vsmmu_cmdqv_config(val);
+        cmdqv_host_sync(s);
+        return;
+    case A_CMDQV_VINTF_INT_MASK:
+    case A_CMDQV_VINTF_INT_MASK + 4:
+        cv->vintf_int_mask = deposit64(cv->vintf_int_mask, (off & 4) * 8, 32,
+                                       val);
+        return;
+    }
+    if (off >= A_CMDQV_CMDQ_ALLOC &&
+        off < A_CMDQV_CMDQ_ALLOC + 4 * cmdqv_nq(cv)) {
+        q = (off - A_CMDQV_CMDQ_ALLOC) / 4;
+        val &= R_CMDQV_CMDQ_ALLOC_ALLOCATED_MASK |
+               R_CMDQV_CMDQ_ALLOC_LVCMDQ_MASK | R_CMDQV_CMDQ_ALLOC_VINTF_MASK;
+        if (FIELD_EX32(val, CMDQV_CMDQ_ALLOC, VINTF) != 0 ||
+            FIELD_EX32(val, CMDQV_CMDQ_ALLOC, LVCMDQ) >= cmdqv_nq(cv)) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vsmmu-cmdqv: CMDQ_ALLOC(%u) = "
+                          "0x%x names a VINTF or LVCMDQ that does not exist\n",
+                          q, val);
+            val = FIELD_DP32(val, CMDQV_CMDQ_ALLOC, ALLOCATED, 0);
+        }
+        cv->vcmdq[q].alloc = val;
+        trace_vsmmu_cmdqv_alloc(q, val);
+        cmdqv_host_sync(s);
+        return;
+    }
+    if (off < CMDQV_VINTF0_BASE || v0 >= CMDQV_VINTF_SIZE) {
+        qemu_log_mask(LOG_GUEST_ERROR, "vsmmu-cmdqv: write to read-only or "
+                      "reserved offset 0x%" HWADDR_PRIx "\n", off);
+        return;
+    }
+    if (v0 == A_VINTF_CONFIG) {
+        /* A guest-owned VINTF: HYP_OWN reads 0 whatever the guest writes */
+        cv->vintf_config = val & (R_VINTF_CONFIG_EN_MASK |
+                                  R_VINTF_CONFIG_VMID_MASK);
+        trace_vsmmu_cmdqv_vintf_config(val, cv->vintf_config);
+        cmdqv_host_sync(s);
+        return;
+    }
+    /* SID_MATCH/REPLACE: stored; the host programs its own for real */
+    if (v0 >= A_VINTF_SID_MATCH && v0 < A_VINTF_SID_MATCH + 4 * cv->num_sids) {
+        cv->sid_match[(v0 - A_VINTF_SID_MATCH) / 4] = val &
+            (R_VINTF_SID_MATCH_ENABLE_MASK | R_VINTF_SID_MATCH_VIRT_SID_MASK);
+        return;
+    }
+    if (v0 >= A_VINTF_SID_REPLACE &&
+        v0 < A_VINTF_SID_REPLACE + 4 * cv->num_sids) {
+        cv->sid_replace[(v0 - A_VINTF_SID_REPLACE) / 4] = val &
+            R_VINTF_SID_REPLACE_PHYS_SID_MASK;
+        return;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "vsmmu-cmdqv: write to read-only or "
+                  "reserved VINTF0 offset 0x%" HWADDR_PRIx "\n", v0);
+}
+
+/* ---- the MMIO window ---------------------------------------------------- */
+
+/* Page and queue of @off in the VCMDQ pages: global q or logical lidx */
+static void cmdqv_decode(VsmmuCmdqv *cv, hwaddr off, int *q, int *lidx,
+                         hwaddr *reg)
+{
+    unsigned slot = (off % CMDQV_PAGE_SIZE) / CMDQV_VCMDQ_STRIDE;
+
+    *reg = off % CMDQV_VCMDQ_STRIDE;
+    if (off < CMDQV_VINTF0_PAGE0) {
+        *q = slot < cmdqv_nq(cv) ? slot : -1;
+        *lidx = *q >= 0 ? vsmmu_cmdqv_lidx(cv, *q) : -1;
+    } else {
+        *lidx = slot < cmdqv_nq(cv) ? slot : -1;
+        *q = *lidx >= 0 ? vsmmu_cmdqv_global(cv, *lidx) : -1;
+    }
+}
+
+static bool cmdqv_is_page1(hwaddr off)
+{
+    return (off >= CMDQV_VCMDQ_PAGE1 && off < CMDQV_VINTF0_PAGE0) ||
+           off >= CMDQV_VINTF0_PAGE1;
+}
+
+static MemTxResult cmdqv_read(void *opaque, hwaddr off, uint64_t *data,
+                              unsigned size, MemTxAttrs attrs)
+{
+    VsmmuState *s = opaque;
+    VsmmuCmdqv *cv = &s->cmdqv;
+    int q, lidx;
+    hwaddr reg;
+
+    qemu_mutex_lock(&s->mutex);
+    if (off < CMDQV_VCMDQ_PAGE0) {
+        *data = cmdqv_config_read(s, off);
+        if (size == 8) {
+            *data |= (uint64_t)cmdqv_config_read(s, off + 4) << 32;
+        }
+    } else {
+        cv->stats_traps++;
+        cmdqv_decode(cv, off, &q, &lidx, &reg);
+        if (cmdqv_is_page1(off)) {
+            *data = vcmdq_page1_read(s, q, reg, size);
+        } else {
+            *data = vcmdq_page0_read(s, q, lidx, reg);
+            if (size == 8) {
+                *data |= (uint64_t)vcmdq_page0_read(s, q, lidx, reg + 4)
+                         << 32;
+            }
+        }
+    }
+    qemu_mutex_unlock(&s->mutex);
+    trace_vsmmu_cmdqv_read(off, size, *data);
+    return MEMTX_OK;
+}
+
+static MemTxResult cmdqv_write(void *opaque, hwaddr off, uint64_t data,
+                               unsigned size, MemTxAttrs attrs)
+{
+    VsmmuState *s = opaque;
+    VsmmuCmdqv *cv = &s->cmdqv;
+    int q, lidx;
+    hwaddr reg;
+
+    trace_vsmmu_cmdqv_write(off, size, data);
+    qemu_mutex_lock(&s->mutex);
+    if (off < CMDQV_VCMDQ_PAGE0) {
+        cmdqv_config_write(s, off, data);
+        if (size == 8) {
+            cmdqv_config_write(s, off + 4, data >> 32);
+        }
+    } else {
+        cv->stats_traps++;
+        cmdqv_decode(cv, off, &q, &lidx, &reg);
+        if (cmdqv_is_page1(off)) {
+            vcmdq_page1_write(s, q, lidx, reg, data, size);
+        } else {
+            vcmdq_page0_write(s, q, lidx, reg, data);
+            if (size == 8) {
+                vcmdq_page0_write(s, q, lidx, reg + 4, data >> 32);
+            }
+        }
+    }
+    qemu_mutex_unlock(&s->mutex);
+    return MEMTX_OK;
+}
+
+static const MemoryRegionOps cmdqv_ops = {
+    .read_with_attrs = cmdqv_read,
+    .write_with_attrs = cmdqv_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+};
+
+/* ---- realize, reset, description ---------------------------------------- */
+
+static bool cmdqv_check_count(const char *prop, uint32_t val, uint32_t max,
+                              Error **errp)
+{
+    if (!val || val > max || (val & (val - 1))) {
+        error_setg(errp, "vsmmu: %s=%u must be a power of 2 in [1, %u]",
+                   prop, val, max);
+        return false;
+    }
+    return true;
+}
+
+void vsmmu_cmdqv_set_param(VsmmuCmdqv *cv, uint8_t version)
+{
+    cv->param = FIELD_DP32(0, CMDQV_PARAM, VER, version);
+    cv->param = FIELD_DP32(cv->param, CMDQV_PARAM, NUM_VCMDQ_LOG2,
+                           ctz32(cv->num_vcmdqs));
+    cv->param = FIELD_DP32(cv->param, CMDQV_PARAM, NUM_VINTF_LOG2, 0);
+    cv->param = FIELD_DP32(cv->param, CMDQV_PARAM, NUM_SID_PER_VM_LOG2,
+                           ctz32(cv->num_sids));
+}
+
+/*
+ * Accelerated: a host VCMDQ must be physically contiguous, which the
+ * guest's RAM guarantees only within one page of its backing. Advertise
+ * no larger command queues (IDR1.CMDQS) than that; hugepage-backed guest
+ * RAM allows larger ones.
+ */
+static void cmdqv_cap_cmdqs(VsmmuState *s)
+{
+    long pagesize = qemu_minrampagesize();
+    unsigned cap = ctz64(pagesize) - ctz32(VSMMU_CMD_SIZE);
+    if (cap < s->cmdqs_max) {
+        s->cmdqs_max = cap;
+        s->idr[1] = FIELD_DP32(s->idr[1], IDR1, CMDQS, cap);
+        trace_vsmmu_cmdqv_cap_cmdqs(pagesize, cap);
+    }
+}
+
+bool vsmmu_cmdqv_realize(VsmmuState *s, Error **errp)
+{
+    VsmmuCmdqv *cv = &s->cmdqv;
+
+    if (cv->mode == ON_OFF_AUTO_OFF) {
+        cv->decided = true;
+        return true;
+    }
+    if (!cmdqv_check_count("cmdqv-vcmdqs", cv->num_vcmdqs, CMDQV_MAX_VCMDQS,
+                           errp) ||
+        !cmdqv_check_count("cmdqv-sids", cv->num_sids, CMDQV_MAX_SIDS,
+                           errp)) {
+        return false;
+    }
+    if (cv->mode == ON_OFF_AUTO_AUTO && !s->accel) {
+        /* auto follows the host: without accel there is none */
+        cv->decided = true;
+        return true;
+    }
+    cv->present = cv->mode == ON_OFF_AUTO_ON;
+    cv->decided = cv->present;
+    vsmmu_cmdqv_set_param(cv, CMDQV_MODEL_VERSION);
+    if (s->accel) {
+        cmdqv_cap_cmdqs(s);
+    }
+    memory_region_init(&cv->mmio, OBJECT(s), "vsmmu-cmdqv", CMDQV_MMIO_SIZE);
+    memory_region_init_io(&cv->regs, OBJECT(s), &cmdqv_ops, s,
+                          "vsmmu-cmdqv-regs", CMDQV_MMIO_SIZE);
+    memory_region_add_subregion(&cv->mmio, 0, &cv->regs);
+    return true;
+}
+
+/* After the SMMU's own MMIO region and interrupts: index 1 and 4 */
+void vsmmu_cmdqv_init_sysbus(VsmmuState *s)
+{
+    SysBusDevice *sbd = SYS_BUS_DEVICE(s);
+
+    if (!memory_region_size(&s->cmdqv.mmio)) {
+        return;
+    }
+    assert(sbd->num_mmio == VSMMU_CMDQV_MMIO_INDEX);
+    sysbus_init_mmio(sbd, &s->cmdqv.mmio);
+    sysbus_init_irq(sbd, &s->cmdqv.irq);
+}
+
+bool vsmmu_cmdqv_present(Object *obj)
+{
+    VsmmuState *s = (VsmmuState *)object_dynamic_cast(obj, TYPE_VSMMU);
+    VsmmuCmdqv *cv;
+
+    if (!s) {
+        return false;
+    }
+    cv = &s->cmdqv;
+    if (!cv->decided) {
+        /* auto: on if a cold-plugged device's host SMMU has a CMDQV */
+        cv->present = cv->host_seen && memory_region_size(&cv->mmio);
+        cv->decided = true;
+        trace_vsmmu_cmdqv_decided(cv->present);
+    }
+    return cv->present;
+}
+
+/* Reset: everything off; the host's queues go (descending) */
+void vsmmu_cmdqv_reset(VsmmuState *s)
+{
+    VsmmuCmdqv *cv = &s->cmdqv;
+
+    cv->config = 0;
+    cv->vintf_int_mask = 0;
+    cv->vintf_config = 0;
+    memset(cv->sid_match, 0, sizeof(cv->sid_match));
+    memset(cv->sid_replace, 0, sizeof(cv->sid_replace));
+    memset(cv->vcmdq, 0, sizeof(cv->vcmdq));
+    memset(cv->host_err_map, 0, sizeof(cv->host_err_map));
+    cmdqv_host_sync(s);
+}
+
+/* ---- counters, migration ------------------------------------------------- */
+
+void vsmmu_cmdqv_instance_init(Object *obj)
+{
+    VsmmuState *s = VSMMU(obj);
+
+    object_property_add_uint64_ptr(obj, "x-stats-vcmdq-traps",
+                                   &s->cmdqv.stats_traps, OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "x-stats-vcmdq-commands",
+                                   &s->cmdqv.stats_commands,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "x-stats-vcmdq-errors",
+                                   &s->cmdqv.stats_errors, OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "x-stats-vcmdq-irqs",
+                                   &s->cmdqv.stats_irqs, OBJ_PROP_FLAG_READ);
+}
+
+static bool vmstate_cmdqv_needed(void *opaque)
+{
+    VsmmuState *s = opaque;
+
+    return s->cmdqv.present;
+}
+
+static const VMStateDescription vmstate_vsmmu_vcmdq = {
+    .name = "vsmmu-vcmdq",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(base, VsmmuVcmdq),
+        VMSTATE_UINT64(cons_indx_base, VsmmuVcmdq),
+        VMSTATE_UINT32(prod, VsmmuVcmdq),
+        VMSTATE_UINT32(cons, VsmmuVcmdq),
+        VMSTATE_UINT32(config, VsmmuVcmdq),
+        VMSTATE_UINT32(gerror, VsmmuVcmdq),
+        VMSTATE_UINT32(gerrorn, VsmmuVcmdq),
+        VMSTATE_UINT32(alloc, VsmmuVcmdq),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+const VMStateDescription vmstate_vsmmu_cmdqv = {
+    .name = "vsmmu/cmdqv",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vmstate_cmdqv_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(cmdqv.config, VsmmuState),
+        VMSTATE_UINT64(cmdqv.vintf_int_mask, VsmmuState),
+        VMSTATE_UINT32(cmdqv.vintf_config, VsmmuState),
+        VMSTATE_UINT32_ARRAY(cmdqv.sid_match, VsmmuState, CMDQV_MAX_SIDS),
+        VMSTATE_UINT32_ARRAY(cmdqv.sid_replace, VsmmuState, CMDQV_MAX_SIDS),
+        VMSTATE_STRUCT_ARRAY(cmdqv.vcmdq, VsmmuState, CMDQV_MAX_VCMDQS, 1,
+                             vmstate_vsmmu_vcmdq, VsmmuVcmdq),
+        VMSTATE_END_OF_LIST(),
+    },
+};
