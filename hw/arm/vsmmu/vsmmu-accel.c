@@ -269,7 +269,6 @@ static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
     uint32_t type, len;
     void *data;
 
-<<<<<<< HEAD
     /*
      * Without assigned devices the vsmmu is the emulated model and
      * migrates; with them the host SMMU holds state QEMU cannot move.
@@ -280,12 +279,13 @@ static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
                object_get_canonical_path_component(OBJECT(s)) ?: "",
                vsmmu_dev_name(vdev));
     if (migrate_add_blocker(&h->migration_blocker, errp) < 0) {
-=======
+        return false;
+    }
     /* TEGRA241_CMDQV when the guest's CMDQV is the host's (cmdqv-accel.c) */
     if (!vsmmu_cmdqv_accel_viommu_type(s, vdev->dev_id,
                                        vdev->hiod->caps.vendor_caps.smmuv3.idr,
                                        &type, &data, &len, errp)) {
->>>>>>> cmdqv
+        migrate_del_blocker(&h->migration_blocker);
         return false;
     }
     s->stats.host_ioctls++;
@@ -293,11 +293,8 @@ static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
                                     vdev->parent_hwpt_id, data, len,
                                     &h->viommu_id, errp)) {
         error_prepend(errp, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
-<<<<<<< HEAD
-        migrate_del_blocker(&h->migration_blocker);
-=======
         vsmmu_cmdqv_accel_down(s);
->>>>>>> cmdqv
+        migrate_del_blocker(&h->migration_blocker);
         return false;
     }
     h->parent_hwpt_id = vdev->parent_hwpt_id;
@@ -309,6 +306,7 @@ static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
         vsmmu_host_destroy(s, &h->abort_hwpt_id);
         vsmmu_cmdqv_accel_down(s);
         vsmmu_host_destroy(s, &h->viommu_id);
+        migrate_del_blocker(&h->migration_blocker);
         return false;
     }
     if (!vsmmu_cmdqv_accel_up(s, h->viommu_id, errp)) {
