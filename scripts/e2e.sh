@@ -144,6 +144,10 @@ for s in $want; do
         strict) [ "$dom" = domain=DMA ] || fail "$s: L2 domain '$dom', expected DMA (strict)" ;;
         *) case $dom in domain=DMA|domain=DMA-FQ) ;; *) fail "$s: L2 domain '$dom'" ;; esac ;;
         esac
+        if [ "$s" = dt ]; then
+            grep -q "^\[$s\] hmp: .*ssidsize 0 (auto: host)" "$L" ||
+                fail "$s: ssidsize=auto did not resolve to the host's 0"
+        fi
         fw=$(get "$s" "firmware " 4)
         case $s in
         acpi) [ "$fw" = acpi ] || fail "$s: L2 booted with '$fw', expected acpi" ;;
