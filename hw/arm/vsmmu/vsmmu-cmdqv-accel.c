@@ -75,7 +75,7 @@ bool vsmmu_cmdqv_accel_viommu_type(VsmmuState *s, uint32_t dev_id,
     VsmmuCmdqv *cv = &s->cmdqv;
     struct iommu_hw_info_tegra241_cmdqv info = { 0 };
     uint8_t host_cmdqs = extract32(host_idr[1], 21, 5);
-    uint8_t guest_cmdqs = FIELD_EX32(s->idr[1], IDR1, CMDQS);
+    uint8_t guest_cmdqs;
     VsmmuCmdqvHost *h;
     Error *local_err = NULL;
 
@@ -101,6 +101,9 @@ bool vsmmu_cmdqv_accel_viommu_type(VsmmuState *s, uint32_t dev_id,
     }
     trace_vsmmu_cmdqv_accel_host(info.version, info.log2vcmdqs,
                                  info.log2vsids);
+    /* cmdqv=auto decided now (cold plug): the guest has not probed yet */
+    vsmmu_cmdqv_cap_cmdqs(s);
+    guest_cmdqs = FIELD_EX32(s->idr[1], IDR1, CMDQS);
     if (cv->num_vcmdqs > 1u << info.log2vcmdqs ||
         cv->num_sids > 1u << info.log2vsids) {
         error_setg(errp, "vsmmu: cmdqv-vcmdqs=%u cmdqv-sids=%u, but a VINTF "

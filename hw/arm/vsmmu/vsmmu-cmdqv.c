@@ -654,7 +654,7 @@ void vsmmu_cmdqv_set_param(VsmmuCmdqv *cv, uint8_t version)
  * no larger command queues (IDR1.CMDQS) than that; hugepage-backed guest
  * RAM allows larger ones.
  */
-static void cmdqv_cap_cmdqs(VsmmuState *s)
+void vsmmu_cmdqv_cap_cmdqs(VsmmuState *s)
 {
     long pagesize = qemu_minrampagesize();
     unsigned cap = ctz64(pagesize) - ctz32(VSMMU_CMD_SIZE);
@@ -687,8 +687,9 @@ bool vsmmu_cmdqv_realize(VsmmuState *s, Error **errp)
     cv->present = cv->mode == ON_OFF_AUTO_ON;
     cv->decided = cv->present;
     vsmmu_cmdqv_set_param(cv, CMDQV_MODEL_VERSION);
-    if (s->accel) {
-        cmdqv_cap_cmdqs(s);
+    /* auto: capped only once a host CMDQV is seen (cmdqv-accel.c) */
+    if (s->accel && cv->mode == ON_OFF_AUTO_ON) {
+        vsmmu_cmdqv_cap_cmdqs(s);
     }
     memory_region_init(&cv->mmio, OBJECT(s), "vsmmu-cmdqv", CMDQV_MMIO_SIZE);
     memory_region_init_io(&cv->regs, OBJECT(s), &cmdqv_ops, s,

@@ -28,6 +28,11 @@ static inline void cmdqv_hreg_set(uint32_t *r, unsigned idx, uint32_t v)
 
 /* After the ID registers are set, before the registers reset */
 bool vsmmu_cmdqv_realize(VsmmuState *s, Error **errp);
+/*
+ * Accelerated: cap IDR1.CMDQS (s->cmdqs_max) to the command queues that
+ * guest RAM can back contiguously for the host's VCMDQs
+ */
+void vsmmu_cmdqv_cap_cmdqs(VsmmuState *s);
 /* After the SMMU's own MMIO region and interrupts */
 void vsmmu_cmdqv_init_sysbus(VsmmuState *s);
 void vsmmu_cmdqv_reset(VsmmuState *s);
