@@ -246,7 +246,8 @@ check_cmdqv() {
     echo "e2e: $s: PASS sha256 ok, guest run ${secs}s ($fw); CMDQV in use" \
          "(${vq}allocated, irq tegra241-cmdqv, no fallback$([ "$s" = cmdqv-acpi ] && echo ', NVDA200C found'));" \
          "vcmdq-commands=$vcmds of commands=$cmds; TLBIs through VCMDQs: $vt" \
-         "(NH_VA $va, NH_ASID $asid), through the main CMDQ: $mt; vcmdq-traps=$traps"
+         "(NH_VA $va, NH_ASID $asid), through the main CMDQ: $mt (no NH_VA/ASID);" \
+         "vcmdq-traps=$traps"
 }
 n=0
 for s in $want; do
