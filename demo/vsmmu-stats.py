@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """Wait for the demo guest to power off, then print the vsmmu's counters.
 
-    vsmmu-stats.py QMP_SOCKET DEVICE_ID DEADLINE_SECONDS
+    vsmmu-stats.py QMP_SOCKET DEVICE_ID DEADLINE_SECONDS [STAT...]
 
 QEMU runs with -action shutdown=pause, so after the guest's poweroff it
 stays up until this script has read the x-stats-* QOM properties of the
 vsmmu; then it sends "quit". Prints one line:
     VSMMU-STATS: commands=N batches=N syncs=N events=N ...
+STAT names more counters to read after the usual ones (e.g. vcmdq-commands
+for x-stats-vcmdq-commands); with any, the "info vsmmu" lines follow, each
+as "VSMMU-INFO: <line>".
 """
 import json
 import socket
@@ -45,6 +48,7 @@ class Qmp:
 
 def main():
     path, dev, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    extra = sys.argv[4:]
     deadline = time.monotonic() + secs
     qmp = Qmp(path, deadline)
     while qmp.cmd("query-status")["status"] != "shutdown":
@@ -53,8 +57,13 @@ def main():
             return
         time.sleep(0.2)
     vals = [f"{s}={qmp.cmd('qom-get', path='/machine/peripheral/' + dev, property='x-stats-' + s)}"
-            for s in STATS]
+            for s in STATS + extra]
     print("VSMMU-STATS: " + " ".join(vals))
+    if extra:
+        info = qmp.cmd("human-monitor-command",
+                       **{"command-line": "info vsmmu"})
+        for line in info.splitlines():
+            print("VSMMU-INFO: " + line)
     qmp.cmd("quit")
 
 

@@ -1326,6 +1326,26 @@ static void test_cmdq_atc_inv_ats(const char *smmu)
     vsmmu_qtest_quit(t);
 }
 
+/*
+ * With ATS, CR0.ATSCHK is a real bit: Linux sets it with the queues before
+ * SMMUEN and waits for CR0ACK to match (failing the probe otherwise).
+ */
+static void test_cr0_atschk_ats(const char *smmu)
+{
+    const uint32_t queues = R_CR0_CMDQEN_MASK | R_CR0_EVENTQEN_MASK;
+    VsmmuQtest *t = start_queues("-device vsmmu,primary-bus=pcie.0,ats=on",
+                                 8);
+
+    g_assert_cmpuint(FIELD_EX32(vsmmu_readl(t, A_IDR0), IDR0, ATS), ==, 1);
+    g_assert_true(vsmmu_set_cr0(t, queues | R_CR0_ATSCHK_MASK));
+    g_assert_true(vsmmu_set_cr0(t, queues | R_CR0_ATSCHK_MASK |
+                                   R_CR0_SMMUEN_MASK));
+    assert_identity_copy_fails(t);      /* the (empty) STE aborts */
+    qtest_system_reset(t->qts);
+    g_assert_cmphex(vsmmu_readl(t, A_CR0ACK), ==, 0);
+    vsmmu_qtest_quit(t);
+}
+
 /* EL2 invalidations without IDR0.Hyp are irrelevant commands: CERROR_ILL */
 static void test_cmdq_el2_without_hyp(const char *smmu)
 {
@@ -2090,6 +2110,7 @@ static const TestCase tests[] = {
     { "cmdq/ssec", test_cmdq_ssec },
     { "cmdq/atc-inv", test_cmdq_atc_inv },
     { "cmdq/atc-inv-ats", test_cmdq_atc_inv_ats },
+    { "cr0/atschk-ats", test_cr0_atschk_ats },
     { "cmdq/el2-without-hyp", test_cmdq_el2_without_hyp },
     { "cmdq/all-commands", test_cmdq_all_commands },
     { "cmdq/wrap", test_cmdq_wrap },

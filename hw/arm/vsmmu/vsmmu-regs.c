@@ -303,9 +303,19 @@ static void vsmmu_write_cr0(VsmmuState *s, uint32_t val)
 {
     uint32_t old = s->cr0;
 
-    /* No PRI queue, no ATS checks: those bits are RES0 here */
-    s->cr0 = val & (R_CR0_SMMUEN_MASK | R_CR0_EVENTQEN_MASK |
-                    R_CR0_CMDQEN_MASK);
+    uint32_t mask = R_CR0_SMMUEN_MASK | R_CR0_EVENTQEN_MASK |
+                    R_CR0_CMDQEN_MASK;
+
+    /*
+     * No PRI queue: PRIQEN is RES0. ATSCHK is RES0 without IDR0.ATS; with
+     * it, the bit is kept and acknowledged (Linux waits for CR0ACK to match
+     * and fails the probe otherwise). Translated requests are not handled
+     * differently whatever its value.
+     */
+    if (s->ats) {
+        mask |= R_CR0_ATSCHK_MASK;
+    }
+    s->cr0 = val & mask;
     trace_vsmmu_cr0(old, s->cr0);
     if ((old ^ s->cr0) & R_CR0_SMMUEN_MASK) {
         vsmmu_config_changed(s);
