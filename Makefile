@@ -33,12 +33,14 @@ QEMU_CONFIGURE := --target-list=aarch64-softmmu \
 	--enable-fdt=system \
 	--without-default-features --enable-tcg \
 	--disable-docs --disable-install-blobs --disable-werror
-ifneq ($(shell command -v ccache 2>/dev/null),)
+# ccache is always used: scripts/deps.sh installs it before configure runs,
+# so the options are the same on the first run of a fresh machine as on
+# every later one (deciding here, at parse time, would see no ccache yet on
+# the first run and reconfigure from scratch on the second).
 QEMU_CONFIGURE += --cc="ccache cc" --cxx="ccache c++"
 # Paths relative to the clone, so a fresh clone elsewhere hits the cache
 export CCACHE_BASEDIR := $(TOP)
 export CCACHE_NOHASHDIR := true
-endif
 
 NINJA_TARGETS := qemu-system-aarch64 vsmmu-qtests
 
