@@ -5,7 +5,8 @@
 #   demo/run.sh --qemu PATH [--iommu-device 'DEVICE-ARGS' | --no-iommu]
 #               [--append 'extra kernel args'] [--label NAME]
 #               [--extra-qemu 'args'] [--expect-smmu] [--timeout SECONDS]
-#               [--uefi] [--pxb] [--expect-msi-window yes|no] [--verbose]
+#               [--uefi] [--pxb] [--iothread] [--expect-msi-window yes|no]
+#               [--verbose]
 #
 # --iommu-device  -device argument for the IOMMU, placed before the PCI
 #                 devices (default: vsmmu,primary-bus=pcie.0)
@@ -21,6 +22,8 @@
 # --pxb           add a pxb-pcie root bus (id pxb1, bus 0x80) with a root
 #                 port, put the virtio disk behind it and the NVMe disk on
 #                 pcie.0 (e.g. --iommu-device vsmmu,primary-bus=pxb1)
+# --iothread     run the virtio disk in an iothread: its DMA is translated
+#                 outside the BQL (docs/security.md)
 # --expect-msi-window yes|no
 #                 FAIL unless every IOMMU group has (yes) / none has (no)
 #                 the reserved region 0x8000000-0x80fffff of type "direct"
@@ -36,10 +39,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/guest
 
 fail() { echo "vsmmu demo: FAIL $*"; exit 1; }
-usage() { sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//' >&2; fail "usage: $*"; }
+usage() { sed -n '5,9p' "$0" | sed 's/^# \{0,1\}//' >&2; fail "usage: $*"; }
 
 qemu="" iommu="vsmmu,primary-bus=pcie.0" append="" label="" extra=""
-expect_smmu=0 tmo=120 verbose=0 uefi=0 pxb=0 expect_msi=""
+expect_smmu=0 tmo=120 verbose=0 uefi=0 pxb=0 expect_msi="" iothread=0
 while [ $# -gt 0 ]; do
     case $1 in
     --qemu)         [ $# -ge 2 ] || usage "$1 needs an argument"; qemu=$2; shift ;;
@@ -52,11 +55,12 @@ while [ $# -gt 0 ]; do
     --expect-smmu)  expect_smmu=1 ;;
     --uefi)         uefi=1 ;;
     --pxb)          pxb=1 ;;
+    --iothread)     iothread=1 ;;
     --expect-msi-window)
                     [ $# -ge 2 ] || usage "$1 needs an argument"; expect_msi=$2; shift
                     case $expect_msi in yes|no) ;; *) usage "$1 takes yes or no" ;; esac ;;
     --verbose|-v)   verbose=1 ;;
-    -h|--help)      sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help)      sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *)              usage "unknown option '$1'" ;;
     esac
     shift
@@ -98,6 +102,10 @@ if [ $pxb = 1 ]; then
     vbus=,bus=rp1 nbus=,bus=pcie.0
 fi
 [ -n "$iommu" ] && args+=(-device "$iommu")
+if [ $iothread = 1 ]; then
+    args+=(-object iothread,id=io0)
+    vbus=$vbus,iothread=io0
+fi
 # snapshot=on: the guest can never modify the reference images, and several
 # runs may share them concurrently (read-only image locks).
 args+=(-drive "if=none,id=dvirtio,file=$out/disk-virtio.img,format=raw,snapshot=on"

@@ -18,3 +18,8 @@ export SIMHOST_LIB="$build/../simhost/libsimhost.so"
 # Tegra241 VCMDQ: MMIO exits per 1000 guest VCMDQ commands, emulated and
 # accelerated (the host's VINTF page mapped into the guest)
 "$build/tests/qtest/vsmmu/vsmmu-cmdqv-bench"
+
+# The longest single guest write to a command queue's PROD (CMDQ and an
+# emulated VCMDQ), full queues of the most expensive commands: the
+# vsmmu's own measure of its longest slice (docs/security.md, rule 5)
+"$build/tests/qtest/vsmmu/vsmmu-doorbell-bench"

@@ -188,6 +188,7 @@ static void vsmmu_accel_resolve_auto(VsmmuState *s, const char *dev,
     if (s->idr_from_host || s->idr_seen) {
         return;
     }
+    qemu_mutex_lock(&s->mutex);        /* [T] fields (vsmmu.h) */
     if (s->oas_prop == VSMMU_PROP_AUTO) {
         s->oas = oas_bits[oas_enc];
     }
@@ -201,6 +202,7 @@ static void vsmmu_accel_resolve_auto(VsmmuState *s, const char *dev,
         s->ats = extract32(h->idr[0], 10, 1) &&
                  !(caps & IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED);
     }
+    qemu_mutex_unlock(&s->mutex);
     s->idr_from_host = true;
     vsmmu_regs_init_idr(s);
     trace_vsmmu_accel_auto(dev, s->oas, s->ssidsize, s->ril, s->ats);
@@ -560,7 +562,6 @@ static void vsmmu_accel_vevent_read(void *opaque)
         }
         return;
     }
-    qemu_mutex_lock(&s->mutex);
     while (off + (ssize_t)sizeof(struct iommufd_vevent_header) <= len) {
         struct iommufd_vevent_header hdr;
         uint64_t rec[4];
@@ -596,7 +597,6 @@ static void vsmmu_accel_vevent_read(void *opaque)
         s->stats.host_events++;
         vsmmu_evtq_record_raw(s, rec);
     }
-    qemu_mutex_unlock(&s->mutex);
 }
 
 /* A vEVENTQ exists exactly while there is a vIOMMU and EVENTQEN is set */

@@ -3,6 +3,9 @@
  * translation caches (smmu-common's IOTLB, our per-device caches) and on
  * the IOMMU notifiers of emulated devices.
  *
+ * The caches are translation state: changed under s->mutex, which is
+ * dropped before the notifiers run (docs/security.md).
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -12,10 +15,33 @@
 #include "trace.h"
 
 /*
+ * A range that needs more aligned pieces than this is invalidated wider:
+ * the whole ASID (or everything, for TLBI_NH_VAA). Each piece walks the
+ * whole IOTLB, so this bounds a command's cost (security.md, rule 5).
+ */
+#define VSMMU_TLBI_MAX_PIECES   8
+
+static unsigned vsmmu_emu_range_pieces(uint64_t addr, uint64_t end)
+{
+    unsigned n = 1;
+
+    for (;;) {
+        uint64_t mask = dma_aligned_pow2_mask(addr, end, 64);
+
+        if (mask >= end - addr || n > VSMMU_TLBI_MAX_PIECES) {
+            return n;
+        }
+        addr += mask + 1;
+        n++;
+    }
+}
+
+/*
  * smmu-common matches a range invalidation against its IOTLB with one
  * address mask, so it must be a naturally aligned power of two: split
  * the guest's range (RIL: (NUM + 1) << SCALE pages, any count) into such
- * pieces, or the entries a misaligned mask misses stay stale.
+ * pieces, or the entries a misaligned mask misses stay stale. s->mutex
+ * held.
  */
 static void vsmmu_emu_inv_range(SMMUState *bs, const VsmmuCmd *c,
                                 uint8_t granule)
@@ -25,6 +51,15 @@ static void vsmmu_emu_inv_range(SMMUState *bs, const VsmmuCmd *c,
 
     if (end < addr) {
         end = UINT64_MAX;       /* the range runs past the top */
+    }
+    if (vsmmu_emu_range_pieces(addr, end) > VSMMU_TLBI_MAX_PIECES) {
+        trace_vsmmu_tlbi_widened(c->asid, addr, end);
+        if (c->opcode == VSMMU_CMD_TLBI_NH_VA) {
+            smmu_iotlb_inv_asid_vmid(bs, c->asid, -1);
+        } else {
+            smmu_iotlb_inv_all(bs);
+        }
+        return;
     }
     for (;;) {
         uint64_t mask = dma_aligned_pow2_mask(addr, end, 64);
@@ -43,33 +78,43 @@ static void vsmmu_emu_tlbi(VsmmuState *s, const VsmmuCmd *c)
     SMMUState *bs = &s->smmu;
     uint8_t granule = c->tg ? c->tg * 2 + 10 : 12;
 
-    /*
-     * Nothing cached beyond the per-device caches and nobody to notify
-     * (e.g. only assigned devices behind an accel vsmmu): done.
-     */
-    if (!g_hash_table_size(bs->iotlb) &&
-        QLIST_EMPTY(&bs->devices_with_notifiers)) {
-        vsmmu_invalidate_utlbs(s);
+    qemu_mutex_lock(&s->mutex);
+    /* any walk in flight will not cache what it read before this */
+    vsmmu_invalidate_utlbs_locked(s);
+    if (g_hash_table_size(bs->iotlb)) {
+        switch (c->opcode) {
+        case VSMMU_CMD_TLBI_NH_ALL:
+        case VSMMU_CMD_TLBI_NSNH_ALL:
+            smmu_iotlb_inv_all(bs);
+            break;
+        case VSMMU_CMD_TLBI_NH_ASID:
+            smmu_iotlb_inv_asid_vmid(bs, c->asid, -1);
+            break;
+        case VSMMU_CMD_TLBI_NH_VA:
+        case VSMMU_CMD_TLBI_NH_VAA:
+            vsmmu_emu_inv_range(bs, c, granule);
+            break;
+        }
+    }
+    qemu_mutex_unlock(&s->mutex);
+
+    /* Nobody to notify (e.g. only assigned devices): done */
+    if (QLIST_EMPTY(&bs->devices_with_notifiers)) {
         return;
     }
-
     switch (c->opcode) {
     case VSMMU_CMD_TLBI_NH_ALL:
     case VSMMU_CMD_TLBI_NSNH_ALL:
-        smmu_iotlb_inv_all(bs);
         vsmmu_notify_unmap(s, -1, 0, UINT64_MAX);
         break;
     case VSMMU_CMD_TLBI_NH_ASID:
-        smmu_iotlb_inv_asid_vmid(bs, c->asid, -1);
         vsmmu_notify_unmap(s, c->asid, 0, UINT64_MAX);
         break;
     case VSMMU_CMD_TLBI_NH_VA:
     case VSMMU_CMD_TLBI_NH_VAA:
-        vsmmu_emu_inv_range(bs, c, granule);
         vsmmu_notify_unmap(s, c->asid, c->addr, c->num_pages << granule);
         break;
     }
-    vsmmu_invalidate_utlbs(s);
 }
 
 unsigned vsmmu_emu_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
@@ -106,7 +151,9 @@ unsigned vsmmu_emu_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
 void vsmmu_emu_config_reset(VsmmuState *s)
 {
     vsmmu_invalidate_configs(s, 0, UINT32_MAX);
+    qemu_mutex_lock(&s->mutex);
     smmu_iotlb_inv_all(&s->smmu);
+    qemu_mutex_unlock(&s->mutex);
     vsmmu_notify_unmap(s, -1, 0, UINT64_MAX);
 }
 

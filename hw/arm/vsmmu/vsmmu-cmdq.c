@@ -9,12 +9,20 @@
  * knows nothing of which queue it runs: the main CMDQ and Tegra241 VCMDQs
  * are runs of vsmmu_cmdq_run() with their own VsmmuCmdQueueOps.
  *
+ * Work per guest write is bounded (docs/security.md, rule 5): a kick runs
+ * one slice of at most VSMMU_CMDQ_SLICE commands, and the runner's bottom
+ * half the following ones; CONS advances as commands complete, as on
+ * hardware. Runs happen under the BQL with no vsmmu lock held; commands
+ * are read from RAM only (CERROR_ABT otherwise).
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
-#include "system/dma.h"
+#include "qemu/main-loop.h"
+#include "qemu/timer.h"
+#include "system/runstate.h"
 #include "vsmmu-internal.h"
 #include "trace.h"
 
@@ -139,10 +147,12 @@ static void vsmmu_cmd_sync_complete(VsmmuState *s,
         return;                 /* SIG_NONE, SIG_SEV: CONS is the signal */
     }
     if (msi) {
-        if (dma_memory_write(&address_space_memory, msi, &data, sizeof(data),
-                             MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+        /* Any device may take it; the vsmmu itself refuses (its guard) */
+        if (address_space_write(&address_space_memory, msi,
+                                MEMTXATTRS_UNSPECIFIED, &data,
+                                sizeof(data)) != MEMTX_OK) {
             qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: CMD_SYNC MSI write to 0x%"
-                          HWADDR_PRIx " failed\n", msi);
+                          HWADDR_PRIx " aborted\n", msi);
             vsmmu_gerror_raise(s, R_GERROR_MSI_CMDQ_ABT_ERR_MASK);
         }
     } else if (ops->sync_irq) {
@@ -200,14 +210,11 @@ static bool vsmmu_cmd_fetch(VsmmuFetch *f, const VsmmuQueue *q, uint32_t cur,
                          VSMMU_FETCH_MAX);
 
         /* A run that faults is read again one by one, to find the entry */
-        if (dma_memory_read(&address_space_memory, vsmmu_queue_entry(q, cur),
-                            f->raw, n * sizeof(f->raw[0]),
-                            MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+        if (!vsmmu_table_read(vsmmu_queue_entry(q, cur), f->raw,
+                              n * sizeof(f->raw[0]))) {
             n = 1;
-            if (dma_memory_read(&address_space_memory,
-                                vsmmu_queue_entry(q, cur), f->raw,
-                                sizeof(f->raw[0]), MEMTXATTRS_UNSPECIFIED) !=
-                MEMTX_OK) {
+            if (!vsmmu_table_read(vsmmu_queue_entry(q, cur), f->raw,
+                                  sizeof(f->raw[0]))) {
                 return false;
             }
         }
@@ -220,7 +227,12 @@ static bool vsmmu_cmd_fetch(VsmmuFetch *f, const VsmmuQueue *q, uint32_t cur,
     return true;
 }
 
-void vsmmu_cmdq_run(VsmmuState *s, const VsmmuCmdQueueOps *ops, VsmmuQueue *q)
+/*
+ * Run one slice of @q: at most VSMMU_CMDQ_SLICE commands. Returns true if
+ * the slice ended with commands left to run (no error stopped the queue).
+ */
+static bool vsmmu_cmdq_slice(VsmmuState *s, const VsmmuCmdQueueOps *ops,
+                             VsmmuQueue *q)
 {
     /*
      * Every slot is written before it is read: spare the 10 KiB of zeroing
@@ -229,17 +241,21 @@ void vsmmu_cmdq_run(VsmmuState *s, const VsmmuCmdQueueOps *ops, VsmmuQueue *q)
     QEMU_UNINITIALIZED VsmmuCmd batch[VSMMU_BATCH_MAX];
     QEMU_UNINITIALIZED VsmmuFetch fetch;
     VsmmuCmdError err = VSMMU_CERROR_NONE, ferr = VSMMU_CERROR_NONE;
-    unsigned n = 0, done = 0;
+    unsigned n = 0, done = 0, budget = VSMMU_CMDQ_SLICE;
     uint32_t cur = q->cons;     /* next command to read */
     uint32_t stop;              /* where CONS stops on an error */
 
     if (!ops->can_run(s, q)) {
-        return;
+        return false;
     }
     fetch.n = fetch.pos = 0;
 
     while (vsmmu_queue_wrap_idx(q, cur) != vsmmu_queue_wrap_idx(q, q->prod)) {
         VsmmuCmd *c = &batch[n];
+
+        if (!budget--) {
+            break;              /* the rest in the next slice */
+        }
 
         memset(c, 0, sizeof(*c));
         if (!vsmmu_cmd_fetch(&fetch, q, cur, c->raw)) {
@@ -307,6 +323,72 @@ void vsmmu_cmdq_run(VsmmuState *s, const VsmmuCmdQueueOps *ops, VsmmuQueue *q)
         q->cons = FIELD_DP32(q->cons, CMDQ_CONS, ERR, err);
         trace_vsmmu_cmdq_error(ops->name, vsmmu_queue_idx(q, q->cons), err);
         ops->raise_error(s, q, err);
+        return false;
+    }
+    return vsmmu_queue_wrap_idx(q, q->cons) != vsmmu_queue_wrap_idx(q, q->prod);
+}
+
+void vsmmu_cmdq_run(VsmmuState *s, const VsmmuCmdQueueOps *ops, VsmmuQueue *q)
+{
+    while (vsmmu_cmdq_slice(s, ops, q)) {
+        /* unbounded: only for queues that have no runner yet */
+    }
+}
+
+void vsmmu_cmdq_kick(VsmmuCmdqRunner *r)
+{
+    VsmmuState *s = r->s;
+    int64_t start;
+    bool more;
+
+    if (r->running) {
+        /* from inside a slice (an MSI came back): continue afterwards */
+        qemu_bh_schedule(r->bh);
+        return;
+    }
+    r->running = true;
+    start = get_clock();
+    more = vsmmu_cmdq_slice(s, r->ops, r->q);
+    s->stats.slice_max_ns = MAX(s->stats.slice_max_ns, get_clock() - start);
+    if (more) {
+        s->stats.slices_deferred++;
+        trace_vsmmu_cmdq_slice_defer(r->ops->name,
+                                     vsmmu_queue_idx(r->q, r->q->cons));
+        qemu_bh_schedule(r->bh);
+    }
+    r->running = false;
+}
+
+static void vsmmu_cmdq_bh(void *opaque)
+{
+    /* A stopped VM (migration) resumes through vsmmu_cmdq_resume() */
+    if (runstate_is_running()) {
+        vsmmu_cmdq_kick(opaque);
+    }
+}
+
+void vsmmu_cmdq_resume(VsmmuCmdqRunner *r)
+{
+    qemu_bh_schedule(r->bh);
+}
+
+void vsmmu_cmdq_runner_init(VsmmuCmdqRunner *r, VsmmuState *s,
+                            const VsmmuCmdQueueOps *ops, VsmmuQueue *q)
+{
+    r->s = s;
+    r->ops = ops;
+    r->q = q;
+    r->running = false;
+    /* the vsmmu's guard: an MSI from a slice cannot re-enter the vsmmu */
+    r->bh = qemu_bh_new_guarded(vsmmu_cmdq_bh, r,
+                                &DEVICE(s)->mem_reentrancy_guard);
+}
+
+void vsmmu_cmdq_runner_cleanup(VsmmuCmdqRunner *r)
+{
+    if (r->bh) {
+        qemu_bh_delete(r->bh);
+        r->bh = NULL;
     }
 }
 

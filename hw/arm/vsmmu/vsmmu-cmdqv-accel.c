@@ -340,7 +340,6 @@ static void cmdqv_vevent_read(void *opaque)
         }
         return;
     }
-    qemu_mutex_lock(&s->mutex);
     while (off + (ssize_t)sizeof(struct iommufd_vevent_header) <= len) {
         struct iommufd_vevent_header hdr;
         uint64_t map[2];
@@ -388,7 +387,6 @@ static void cmdqv_vevent_read(void *opaque)
     if (raise) {
         vsmmu_cmdqv_irq(s);
     }
-    qemu_mutex_unlock(&s->mutex);
 }
 
 /* ---- up and down with the vIOMMU ----------------------------------------- */

@@ -556,7 +556,6 @@ static MemTxResult cmdqv_read(void *opaque, hwaddr off, uint64_t *data,
     int q, lidx;
     hwaddr reg;
 
-    qemu_mutex_lock(&s->mutex);
     if (off < CMDQV_VCMDQ_PAGE0) {
         *data = cmdqv_config_read(s, off);
         if (size == 8) {
@@ -575,7 +574,6 @@ static MemTxResult cmdqv_read(void *opaque, hwaddr off, uint64_t *data,
             }
         }
     }
-    qemu_mutex_unlock(&s->mutex);
     trace_vsmmu_cmdqv_read(off, size, *data);
     return MEMTX_OK;
 }
@@ -589,7 +587,6 @@ static MemTxResult cmdqv_write(void *opaque, hwaddr off, uint64_t data,
     hwaddr reg;
 
     trace_vsmmu_cmdqv_write(off, size, data);
-    qemu_mutex_lock(&s->mutex);
     if (off < CMDQV_VCMDQ_PAGE0) {
         cmdqv_config_write(s, off, data);
         if (size == 8) {
@@ -607,7 +604,6 @@ static MemTxResult cmdqv_write(void *opaque, hwaddr off, uint64_t data,
             }
         }
     }
-    qemu_mutex_unlock(&s->mutex);
     return MEMTX_OK;
 }
 

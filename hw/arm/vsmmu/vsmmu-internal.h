@@ -13,6 +13,30 @@
 #include "hw/arm/vsmmu/backend.h"
 #include "hw/pci/pci_device.h"
 #include "system/host_iommu_device.h"
+#include "system/address-spaces.h"
+#include "system/memory.h"
+
+/* ---- accesses to the SMMU's own structures ------------------------------ */
+
+/*
+ * Stream table, CDs, page tables, queues: RAM only. The memory core
+ * refuses anything else (MEMTX_ACCESS_ERROR), which the callers turn into
+ * the architected abort, so no table or queue access ever re-enters a
+ * device (docs/security.md, rule 1).
+ */
+#define VSMMU_TABLE_ATTRS ((MemTxAttrs) { .memory = 1 })
+
+static inline bool vsmmu_table_read(hwaddr addr, void *buf, hwaddr len)
+{
+    return address_space_read(&address_space_memory, addr, VSMMU_TABLE_ATTRS,
+                              buf, len) == MEMTX_OK;
+}
+
+static inline bool vsmmu_table_write(hwaddr addr, const void *buf, hwaddr len)
+{
+    return address_space_write(&address_space_memory, addr,
+                               VSMMU_TABLE_ATTRS, buf, len) == MEMTX_OK;
+}
 
 /* ---- per-device state ------------------------------------------------ */
 
@@ -81,12 +105,21 @@ typedef struct VsmmuEvent {
     uint8_t class;               /* VSMMU_EVT_CLASS_* */
 } VsmmuEvent;
 
-/* vsmmu-evtq.c */
+/*
+ * vsmmu-evtq.c. Any thread, with or without the BQL, never with s->mutex
+ * held: the record is queued and written to the guest's EVENTQ under the
+ * BQL (at once if the caller holds it, else from a bottom half).
+ */
 void vsmmu_evtq_record(VsmmuState *s, const VsmmuEvent *ev);
 /* A raw 32-byte record (host events in accelerated mode) */
 void vsmmu_evtq_record_raw(VsmmuState *s, const uint64_t *rec);
 /* @n events were lost before reaching the queue: the overflow flag */
 void vsmmu_evtq_lost(VsmmuState *s, uint64_t n);
+void vsmmu_evtq_init(VsmmuState *s);
+/* Reset: drop what is pending */
+void vsmmu_evtq_reset(VsmmuState *s);
+/* Write what is pending now (BQL held; before the state is saved) */
+void vsmmu_evtq_flush(VsmmuState *s);
 
 /* ---- queues (shared by CMDQ, EVENTQ, VCMDQs) --------------------------- */
 
@@ -156,16 +189,44 @@ typedef struct VsmmuCmdQueueOps {
     void (*command)(VsmmuState *s, VsmmuQueue *q, VsmmuCmd *c);
 } VsmmuCmdQueueOps;
 
+/*
+ * A guest write that may let a queue run (PROD, an error acknowledged, the
+ * queue enabled): consume one bounded slice now (at most
+ * VSMMU_CMDQ_SLICE commands), the rest from the runner's bottom half. A
+ * kick from inside a running slice (an MSI that comes back) only asks
+ * for the bottom half. BQL held, s->mutex not.
+ */
+#define VSMMU_CMDQ_SLICE        256
+void vsmmu_cmdq_runner_init(VsmmuCmdqRunner *r, VsmmuState *s,
+                            const VsmmuCmdQueueOps *ops, VsmmuQueue *q);
+void vsmmu_cmdq_runner_cleanup(VsmmuCmdqRunner *r);
+void vsmmu_cmdq_kick(VsmmuCmdqRunner *r);
+/* The VM runs again (after a stop, a migration): continue where it was */
+void vsmmu_cmdq_resume(VsmmuCmdqRunner *r);
+/* All of @q at once, without a runner (unbounded: being phased out) */
 void vsmmu_cmdq_run(VsmmuState *s, const VsmmuCmdQueueOps *ops, VsmmuQueue *q);
 extern const VsmmuCmdQueueOps vsmmu_main_cmdq_ops;
 
 /* ---- stream table and context descriptors (vsmmu-ste.c) --------------- */
 
 /*
+ * The registers and properties the decoder reads ([T] fields of
+ * VsmmuState), copied under s->mutex so that decoding runs unlocked.
+ */
+typedef struct VsmmuTableRegs {
+    uint64_t strtab_base;
+    uint32_t strtab_base_cfg;
+    uint8_t sidsize;
+    uint8_t ssidsize;
+    uint8_t oas;
+    bool ats;
+} VsmmuTableRegs;
+
+/*
  * Decode the configuration of stream @sid for a transaction without a
- * substream. Returns true with @cfg filled, or false with @ev describing
- * the architected fault (its id is 0 when the transaction must abort
- * without an event).
+ * substream. Reads guest memory: call without s->mutex held. Returns
+ * true with @cfg filled, or false with @ev describing the architected
+ * fault (its id is 0 when the transaction must abort without an event).
  */
 bool vsmmu_stream_config(VsmmuState *s, uint32_t sid, VsmmuStreamCfg *cfg,
                          VsmmuEvent *ev);
@@ -181,10 +242,16 @@ bool vsmmu_stream_ste(VsmmuState *s, uint32_t sid, VsmmuStreamCfg *cfg,
 extern const PCIIOMMUOps vsmmu_pci_iommu_ops;
 void vsmmu_iommu_memory_region_class_init(ObjectClass *klass,
                                           const void *data);
-/* Drop cached stream configurations: all, or streams [first, last] */
+/*
+ * Drop cached stream configurations: all, or streams [first, last]. Like
+ * every function here that changes translation state, it takes s->mutex
+ * itself: call it without.
+ */
 void vsmmu_invalidate_configs(VsmmuState *s, uint32_t first, uint32_t last);
 /* Drop cached translations (per-device caches, smmu-common IOTLB kept) */
-static inline void vsmmu_invalidate_utlbs(VsmmuState *s)
+void vsmmu_invalidate_utlbs(VsmmuState *s);
+/* s->mutex held: the same, and anything walking now will not cache */
+static inline void vsmmu_invalidate_utlbs_locked(VsmmuState *s)
 {
     s->tlb_gen++;
 }
@@ -218,8 +285,11 @@ void vsmmu_monitor_init(Object *obj);
 extern const MemoryRegionOps vsmmu_mmio_ops;
 void vsmmu_regs_init_idr(VsmmuState *s);
 void vsmmu_regs_reset(VsmmuState *s);
+/* BQL held, s->mutex not: they may send MSIs */
 void vsmmu_irq_raise(VsmmuState *s, int irq);
 void vsmmu_gerror_raise(VsmmuState *s, uint32_t bits);
+/* Write a [T] register: BQL held, takes s->mutex */
+void vsmmu_set_treg32(VsmmuState *s, uint32_t *reg, uint32_t val);
 
 static inline bool vsmmu_enabled(VsmmuState *s)
 {

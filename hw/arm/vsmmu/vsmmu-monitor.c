@@ -35,7 +35,6 @@ static void vsmmu_describe(VsmmuState *s, GString *buf)
 {
     PCIBus *bus = s->smmu.primary_bus;
 
-    qemu_mutex_lock(&s->mutex);
     g_string_append_printf(buf, "%s: root bus %s, registers at 0x%"
                            HWADDR_PRIx ", SMMUEN %u\n",
                            object_get_canonical_path_component(OBJECT(s)),
@@ -54,7 +53,6 @@ static void vsmmu_describe(VsmmuState *s, GString *buf)
                            vsmmu_auto_note(s, s->ats_prop == ON_OFF_AUTO_AUTO),
                            s->sidsize);
     vsmmu_accel_info(s, buf);
-    qemu_mutex_unlock(&s->mutex);
 }
 
 static int vsmmu_describe_one(Object *obj, void *opaque)

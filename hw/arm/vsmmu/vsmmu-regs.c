@@ -4,6 +4,12 @@
  * ID registers are computed once from the properties; control registers are
  * decoded here and their side effects handed to the owning file.
  *
+ * Register accesses run under the BQL with no vsmmu lock held
+ * (docs/security.md); the few registers translate() also reads are
+ * written through vsmmu_set_treg*() under s->mutex. The region carries
+ * QEMU's re-entrancy guard, so an MSI the vsmmu sends to itself while
+ * handling an access is refused (an MSI abort, GERROR.MSI_*_ABT_ERR).
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -67,20 +73,36 @@ void vsmmu_regs_init_idr(VsmmuState *s)
     s->aidr = FIELD_DP32(0, AIDR, MINOR, 1);            /* SMMUv3.1 */
 }
 
+void vsmmu_set_treg32(VsmmuState *s, uint32_t *reg, uint32_t val)
+{
+    qemu_mutex_lock(&s->mutex);
+    *reg = val;
+    qemu_mutex_unlock(&s->mutex);
+}
+
+static void vsmmu_set_treg64(VsmmuState *s, uint64_t *reg, uint64_t val)
+{
+    qemu_mutex_lock(&s->mutex);
+    *reg = val;
+    qemu_mutex_unlock(&s->mutex);
+}
+
 void vsmmu_regs_reset(VsmmuState *s)
 {
+    qemu_mutex_lock(&s->mutex);
     s->cr0 = 0;
+    s->gbpa = VSMMU_GBPA_RESET;
+    s->strtab_base = 0;
+    s->strtab_base_cfg = 0;
+    qemu_mutex_unlock(&s->mutex);
     s->cr1 = 0;
     s->cr2 = 0;
-    s->gbpa = VSMMU_GBPA_RESET;
     s->irq_ctrl = 0;
     s->gerror = 0;
     s->gerrorn = 0;
     s->gerror_irq_cfg0 = 0;
     s->gerror_irq_cfg1 = 0;
     s->gerror_irq_cfg2 = 0;
-    s->strtab_base = 0;
-    s->strtab_base_cfg = 0;
     s->eventq_irq_cfg0 = 0;
     s->eventq_irq_cfg1 = 0;
     s->eventq_irq_cfg2 = 0;
@@ -94,31 +116,61 @@ void vsmmu_regs_reset(VsmmuState *s)
     };
 }
 
-/* Send an MSI described by an *_IRQ_CFG0/1 pair; false if none is set */
-static bool vsmmu_msi(VsmmuState *s, uint64_t cfg0, uint32_t data)
+/*
+ * Send an MSI described by an *_IRQ_CFG0/1 pair. Returns false if none is
+ * set; *@abort tells whether the write was refused (not a device that
+ * takes it, or the vsmmu itself: the re-entrancy guard).
+ */
+static bool vsmmu_msi(VsmmuState *s, uint64_t cfg0, uint32_t data,
+                      bool *abort)
 {
     hwaddr addr = FIELD_EX64(cfg0, IRQ_CFG0, ADDR) << R_IRQ_CFG0_ADDR_SHIFT;
     uint32_t le = cpu_to_le32(data);
 
+    *abort = false;
     if (!addr) {
         return false;
     }
     if (address_space_write(&address_space_memory, addr, MEMTXATTRS_UNSPECIFIED,
                             &le, sizeof(le)) != MEMTX_OK) {
         qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: MSI write to 0x%" HWADDR_PRIx
-                      " failed\n", addr);
+                      " aborted\n", addr);
+        *abort = true;
     }
     return true;
 }
 
+/* GERROR bits active now (raised and not acknowledged) */
+static uint32_t vsmmu_gerror_active(VsmmuState *s)
+{
+    return s->gerror ^ s->gerrorn;
+}
+
+/* Toggle @bits that are not active yet; returns those */
+static uint32_t vsmmu_gerror_toggle(VsmmuState *s, uint32_t bits)
+{
+    uint32_t fresh = bits & ~vsmmu_gerror_active(s);
+
+    s->gerror ^= fresh;
+    if (fresh) {
+        trace_vsmmu_gerror(s->gerror, s->gerrorn);
+    }
+    return fresh;
+}
+
 void vsmmu_irq_raise(VsmmuState *s, int irq)
 {
+    bool abort;
+
     switch (irq) {
     case VSMMU_IRQ_EVTQ:
         if (!FIELD_EX32(s->irq_ctrl, IRQ_CTRL, EVENTQ_IRQEN)) {
             return;
         }
-        if (vsmmu_msi(s, s->eventq_irq_cfg0, s->eventq_irq_cfg1)) {
+        if (vsmmu_msi(s, s->eventq_irq_cfg0, s->eventq_irq_cfg1, &abort)) {
+            if (abort) {
+                vsmmu_gerror_raise(s, R_GERROR_MSI_EVENTQ_ABT_ERR_MASK);
+            }
             return;
         }
         break;
@@ -126,7 +178,11 @@ void vsmmu_irq_raise(VsmmuState *s, int irq)
         if (!FIELD_EX32(s->irq_ctrl, IRQ_CTRL, GERROR_IRQEN)) {
             return;
         }
-        if (vsmmu_msi(s, s->gerror_irq_cfg0, s->gerror_irq_cfg1)) {
+        if (vsmmu_msi(s, s->gerror_irq_cfg0, s->gerror_irq_cfg1, &abort)) {
+            /* recorded, never signalled again: that would recurse */
+            if (abort) {
+                vsmmu_gerror_toggle(s, R_GERROR_MSI_GERROR_ABT_ERR_MASK);
+            }
             return;
         }
         break;
@@ -140,14 +196,9 @@ void vsmmu_irq_raise(VsmmuState *s, int irq)
 /* Raise global errors: a bit is active while GERROR and GERRORN differ */
 void vsmmu_gerror_raise(VsmmuState *s, uint32_t bits)
 {
-    uint32_t fresh = bits & ~(s->gerror ^ s->gerrorn);
-
-    if (!fresh) {
-        return;
+    if (vsmmu_gerror_toggle(s, bits)) {
+        vsmmu_irq_raise(s, VSMMU_IRQ_GERROR);
     }
-    s->gerror ^= fresh;
-    trace_vsmmu_gerror(s->gerror, s->gerrorn);
-    vsmmu_irq_raise(s, VSMMU_IRQ_GERROR);
 }
 
 /* Something the cached configurations depend on changed */
@@ -158,7 +209,7 @@ static void vsmmu_config_changed(VsmmuState *s)
 
 static void vsmmu_run_cmdq(VsmmuState *s)
 {
-    vsmmu_cmdq_run(s, &vsmmu_main_cmdq_ops, &s->cmdq);
+    vsmmu_cmdq_kick(&s->cmdq_runner);
 }
 
 /*
@@ -203,7 +254,7 @@ static uint64_t vsmmu_reg64_mask(hwaddr offset)
     }
 }
 
-static MemTxResult vsmmu_read_locked(VsmmuState *s, hwaddr offset,
+static MemTxResult vsmmu_read_regs(VsmmuState *s, hwaddr offset,
                                      uint64_t *data, unsigned size)
 {
     uint64_t *r64;
@@ -315,7 +366,7 @@ static void vsmmu_write_cr0(VsmmuState *s, uint32_t val)
     if (s->ats) {
         mask |= R_CR0_ATSCHK_MASK;
     }
-    s->cr0 = val & mask;
+    vsmmu_set_treg32(s, &s->cr0, val & mask);
     trace_vsmmu_cr0(old, s->cr0);
     if ((old ^ s->cr0) & R_CR0_SMMUEN_MASK) {
         vsmmu_config_changed(s);
@@ -335,7 +386,7 @@ static uint32_t vsmmu_queue_ptr(const VsmmuQueue *q, uint32_t val,
     return (val & flags) | vsmmu_queue_wrap_idx(q, val);
 }
 
-static MemTxResult vsmmu_write_locked(VsmmuState *s, hwaddr offset,
+static MemTxResult vsmmu_write_regs(VsmmuState *s, hwaddr offset,
                                       uint64_t data, unsigned size)
 {
     uint64_t *r64;
@@ -362,14 +413,15 @@ static MemTxResult vsmmu_write_locked(VsmmuState *s, hwaddr offset,
             return MEMTX_OK;
         }
         if (size == 8) {
-            *r64 = data & mask;
+            data &= mask;
         } else {
-            unsigned shift = (offset & 4) * 8;
-
-            *r64 = deposit64(*r64, shift, 32, data) & mask;
+            data = deposit64(*r64, (offset & 4) * 8, 32, data) & mask;
         }
         if (r64 == &s->strtab_base) {
+            vsmmu_set_treg64(s, r64, data);
             vsmmu_config_changed(s);
+        } else {
+            *r64 = data;
         }
         return MEMTX_OK;
     }
@@ -387,7 +439,7 @@ static MemTxResult vsmmu_write_locked(VsmmuState *s, hwaddr offset,
     case A_GBPA:
         /* New attributes take effect only with UPDATE set (§6.3.14) */
         if (data & R_GBPA_UPDATE_MASK) {
-            s->gbpa = data & ~R_GBPA_UPDATE_MASK;
+            vsmmu_set_treg32(s, &s->gbpa, data & VSMMU_GBPA_WRITABLE);
             vsmmu_config_changed(s);
         }
         break;
@@ -419,9 +471,10 @@ static MemTxResult vsmmu_write_locked(VsmmuState *s, hwaddr offset,
                           "while SMMUEN=1 ignored\n");
             break;
         }
-        s->strtab_base_cfg = data & (R_STRTAB_BASE_CFG_LOG2SIZE_MASK |
-                                     R_STRTAB_BASE_CFG_SPLIT_MASK |
-                                     R_STRTAB_BASE_CFG_FMT_MASK);
+        vsmmu_set_treg32(s, &s->strtab_base_cfg,
+                         data & (R_STRTAB_BASE_CFG_LOG2SIZE_MASK |
+                                 R_STRTAB_BASE_CFG_SPLIT_MASK |
+                                 R_STRTAB_BASE_CFG_FMT_MASK));
         vsmmu_config_changed(s);
         break;
     case A_CMDQ_PROD:
@@ -472,29 +525,17 @@ static MemTxResult vsmmu_write_locked(VsmmuState *s, hwaddr offset,
     return MEMTX_OK;
 }
 
-/* Register accesses and translations of other devices serialise here */
+/* Under the BQL (never lockless): no vsmmu lock is taken here */
 static MemTxResult vsmmu_read(void *opaque, hwaddr offset, uint64_t *data,
                               unsigned size, MemTxAttrs attrs)
 {
-    VsmmuState *s = opaque;
-    MemTxResult r;
-
-    qemu_mutex_lock(&s->mutex);
-    r = vsmmu_read_locked(s, offset, data, size);
-    qemu_mutex_unlock(&s->mutex);
-    return r;
+    return vsmmu_read_regs(opaque, offset, data, size);
 }
 
 static MemTxResult vsmmu_write(void *opaque, hwaddr offset, uint64_t data,
                                unsigned size, MemTxAttrs attrs)
 {
-    VsmmuState *s = opaque;
-    MemTxResult r;
-
-    qemu_mutex_lock(&s->mutex);
-    r = vsmmu_write_locked(s, offset, data, size);
-    qemu_mutex_unlock(&s->mutex);
-    return r;
+    return vsmmu_write_regs(opaque, offset, data, size);
 }
 
 const MemoryRegionOps vsmmu_mmio_ops = {

@@ -5,12 +5,16 @@
  * architecture says and produces a VsmmuStreamCfg, or the architected
  * fault. No side effects: callers cache the result and record the event.
  *
+ * Decoding runs without any vsmmu lock (translate() may run on an
+ * iothread): it reads a copy of the registers it needs (VsmmuTableRegs,
+ * taken under s->mutex) and guest memory, RAM only, so a table that is
+ * not in RAM is F_STE_FETCH / F_CD_FETCH, never an access to a device.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
-#include "system/dma.h"
 #include "vsmmu-internal.h"
 #include "trace.h"
 
@@ -29,8 +33,7 @@ static bool vsmmu_fault(VsmmuEvent *ev, VsmmuEventId id, uint32_t sid,
 
 static bool vsmmu_fetch(hwaddr addr, uint64_t *buf, unsigned dwords)
 {
-    if (dma_memory_read(&address_space_memory, addr, buf, dwords * 8,
-                        MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+    if (!vsmmu_table_read(addr, buf, dwords * 8)) {
         return false;
     }
     for (unsigned i = 0; i < dwords; i++) {
@@ -50,13 +53,13 @@ static bool vsmmu_fetch_fault(VsmmuEvent *ev, VsmmuEventId id, uint32_t sid,
 }
 
 /* Locate and read the STE of @sid (§5.2, §6.3.25) */
-static bool vsmmu_ste_fetch(VsmmuState *s, uint32_t sid, uint64_t *ste,
-                            VsmmuEvent *ev)
+static bool vsmmu_ste_fetch(const VsmmuTableRegs *r, uint32_t sid,
+                            uint64_t *ste, VsmmuEvent *ev)
 {
-    uint32_t cfg = s->strtab_base_cfg;
+    uint32_t cfg = r->strtab_base_cfg;
     unsigned log2size = MIN(FIELD_EX32(cfg, STRTAB_BASE_CFG, LOG2SIZE),
-                            s->sidsize);
-    hwaddr base = FIELD_EX64(s->strtab_base, STRTAB_BASE, ADDR) <<
+                            r->sidsize);
+    hwaddr base = FIELD_EX64(r->strtab_base, STRTAB_BASE, ADDR) <<
                   R_STRTAB_BASE_ADDR_SHIFT;
     hwaddr addr;
 
@@ -98,7 +101,7 @@ static bool vsmmu_ste_fetch(VsmmuState *s, uint32_t sid, uint64_t *ste,
 }
 
 /* Locate and read CD @ssid of a stage-1 STE (§5.4) */
-static bool vsmmu_cd_fetch(VsmmuState *s, uint32_t sid, const uint64_t *ste,
+static bool vsmmu_cd_fetch(uint32_t sid, const uint64_t *ste,
                            uint32_t ssid, uint64_t *cd, VsmmuEvent *ev)
 {
     hwaddr ctx = FIELD_EX64(ste[0], STE0, S1CONTEXTPTR) <<
@@ -162,8 +165,9 @@ static uint8_t vsmmu_cd_granule(unsigned tg, bool ttb1)
 }
 
 /* Validate a CD and turn it into smmu-common's walker configuration */
-static bool vsmmu_cd_decode(VsmmuState *s, uint32_t sid, const uint64_t *cd,
-                            SMMUTransCfg *t, VsmmuEvent *ev)
+static bool vsmmu_cd_decode(const VsmmuTableRegs *r, uint32_t sid,
+                            const uint64_t *cd, SMMUTransCfg *t,
+                            VsmmuEvent *ev)
 {
     uint8_t ips;
 
@@ -202,7 +206,9 @@ static bool vsmmu_cd_decode(VsmmuState *s, uint32_t sid, const uint64_t *cd,
     t->asid = FIELD_EX64(cd[0], CD0, ASID);
     t->s2cfg.vmid = -1;
     ips = FIELD_EX64(cd[0], CD0, IPS);
-    t->oas = MIN(vsmmu_ips_bits(ips), s->oas);
+    t->oas = MIN(vsmmu_ips_bits(ips), r->oas);
+    /* page tables in RAM only: anything else is F_WALK_EABT */
+    t->walk_ram_only = true;
 
     for (int i = 0; i <= 1; i++) {
         SMMUTransTableInfo *tt = &t->tt[i];
@@ -213,18 +219,26 @@ static bool vsmmu_cd_decode(VsmmuState *s, uint32_t sid, const uint64_t *cd,
         unsigned tg = i ? FIELD_EX64(cd[0], CD0, TG1) :
                           FIELD_EX64(cd[0], CD0, TG0);
 
-        tt->tsz = tsz;
         tt->disabled = epd;
         if (epd) {
+            /*
+             * A disabled half still bounds its region: an access there is
+             * a translation fault. An out-of-range TxSZ behaves as the
+             * nearest legal one (the architecture allows either that or a
+             * fault), and the region selection never sees an impossible
+             * size.
+             */
+            tt->tsz = MIN(MAX(tsz, VSMMU_TSZ_MIN), VSMMU_TSZ_MAX);
             continue;
         }
+        tt->tsz = tsz;
         tt->granule_sz = vsmmu_cd_granule(tg, i);
         if (!tt->granule_sz) {
             return vsmmu_fault(ev, VSMMU_EVT_C_BAD_CD, sid,
                                "reserved translation granule in CD.TGx");
         }
         /* 48-bit VA at most (IDR5.VAX = 0), 25-bit at least */
-        if (tsz < 16 || tsz > 39) {
+        if (tsz < VSMMU_TSZ_MIN || tsz > VSMMU_TSZ_MAX) {
             return vsmmu_fault(ev, VSMMU_EVT_C_BAD_CD, sid,
                                "CD.TxSZ out of range [16, 39]");
         }
@@ -244,8 +258,9 @@ static bool vsmmu_cd_decode(VsmmuState *s, uint32_t sid, const uint64_t *cd,
  * Decode the STE in @c->ste. With @ste_only, stop after the STE's own
  * checks (accelerated mode: the host SMMU walks the CDs itself).
  */
-static bool vsmmu_ste_decode(VsmmuState *s, uint32_t sid, VsmmuStreamCfg *c,
-                             bool ste_only, VsmmuEvent *ev)
+static bool vsmmu_ste_decode(const VsmmuTableRegs *r, uint32_t sid,
+                             VsmmuStreamCfg *c, bool ste_only,
+                             VsmmuEvent *ev)
 {
     const uint64_t *ste = c->ste;
     unsigned config = FIELD_EX64(ste[0], STE0, CONFIG);
@@ -272,12 +287,12 @@ static bool vsmmu_ste_decode(VsmmuState *s, uint32_t sid, VsmmuStreamCfg *c,
         return vsmmu_fault(ev, VSMMU_EVT_C_BAD_STE, sid,
                            "STE.STRW must be NS-EL1");
     }
-    if (s->ats && FIELD_EX64(ste[1], STE1, EATS) > VSMMU_EATS_TRANS) {
+    if (r->ats && FIELD_EX64(ste[1], STE1, EATS) > VSMMU_EATS_TRANS) {
         return vsmmu_fault(ev, VSMMU_EVT_C_BAD_STE, sid,
                            "STE.EATS needs stage 2");
     }
     cdmax = FIELD_EX64(ste[0], STE0, S1CDMAX);
-    if (cdmax > s->ssidsize) {
+    if (cdmax > r->ssidsize) {
         return vsmmu_fault(ev, VSMMU_EVT_C_BAD_STE, sid,
                            "STE.S1CDMax larger than IDR1.SSIDSIZE");
     }
@@ -286,7 +301,7 @@ static bool vsmmu_ste_decode(VsmmuState *s, uint32_t sid, VsmmuStreamCfg *c,
                            "reserved STE.S1Fmt");
     }
     if (extract64(FIELD_EX64(ste[0], STE0, S1CONTEXTPTR) <<
-                  R_STE0_S1CONTEXTPTR_SHIFT, s->oas, 64 - s->oas)) {
+                  R_STE0_S1CONTEXTPTR_SHIFT, r->oas, 64 - r->oas)) {
         return vsmmu_fault(ev, VSMMU_EVT_C_BAD_STE, sid,
                            "STE.S1ContextPtr beyond the output address size");
     }
@@ -315,30 +330,51 @@ static bool vsmmu_ste_decode(VsmmuState *s, uint32_t sid, VsmmuStreamCfg *c,
         return vsmmu_fault(ev, VSMMU_EVT_C_BAD_STE, sid, "reserved STE.S1DSS");
     }
 
-    if (!vsmmu_cd_fetch(s, sid, ste, 0, cd, ev) ||
-        !vsmmu_cd_decode(s, sid, cd, &c->tcfg, ev)) {
+    if (!vsmmu_cd_fetch(sid, ste, 0, cd, ev) ||
+        !vsmmu_cd_decode(r, sid, cd, &c->tcfg, ev)) {
         return false;
     }
     c->kind = VSMMU_STREAM_S1;
     return true;
 }
 
-bool vsmmu_stream_config(VsmmuState *s, uint32_t sid, VsmmuStreamCfg *cfg,
-                         VsmmuEvent *ev)
+/* The [T] registers the decoder reads, copied under s->mutex */
+static void vsmmu_table_regs(VsmmuState *s, VsmmuTableRegs *r)
 {
+    qemu_mutex_lock(&s->mutex);
+    *r = (VsmmuTableRegs) {
+        .strtab_base = s->strtab_base,
+        .strtab_base_cfg = s->strtab_base_cfg,
+        .sidsize = s->sidsize,
+        .ssidsize = s->ssidsize,
+        .oas = s->oas,
+        .ats = s->ats,
+    };
+    qemu_mutex_unlock(&s->mutex);
+}
+
+static bool vsmmu_stream_decode(VsmmuState *s, uint32_t sid,
+                                VsmmuStreamCfg *cfg, bool ste_only,
+                                VsmmuEvent *ev)
+{
+    VsmmuTableRegs r;
+
+    vsmmu_table_regs(s, &r);
     memset(ev, 0, sizeof(*ev));
     memset(cfg, 0, sizeof(*cfg));
     ev->sid = sid;
-    return vsmmu_ste_fetch(s, sid, cfg->ste, ev) &&
-           vsmmu_ste_decode(s, sid, cfg, false, ev);
+    return vsmmu_ste_fetch(&r, sid, cfg->ste, ev) &&
+           vsmmu_ste_decode(&r, sid, cfg, ste_only, ev);
+}
+
+bool vsmmu_stream_config(VsmmuState *s, uint32_t sid, VsmmuStreamCfg *cfg,
+                         VsmmuEvent *ev)
+{
+    return vsmmu_stream_decode(s, sid, cfg, false, ev);
 }
 
 bool vsmmu_stream_ste(VsmmuState *s, uint32_t sid, VsmmuStreamCfg *cfg,
                       VsmmuEvent *ev)
 {
-    memset(ev, 0, sizeof(*ev));
-    memset(cfg, 0, sizeof(*cfg));
-    ev->sid = sid;
-    return vsmmu_ste_fetch(s, sid, cfg->ste, ev) &&
-           vsmmu_ste_decode(s, sid, cfg, true, ev);
+    return vsmmu_stream_decode(s, sid, cfg, true, ev);
 }

@@ -8,6 +8,13 @@
  * until a CFGI or a register change); then smmu-common's IOTLB and
  * page-table walker. Faults become event records.
  *
+ * translate() may run on any thread, without the BQL (iothreads). It
+ * holds s->mutex only to read or publish translation state, never across
+ * a table fetch or walk: those run unlocked and their result is cached
+ * only if no invalidation happened meanwhile (s->tlb_gen unchanged).
+ * Faults are posted to the event FIFO, never written from here
+ * (docs/security.md, rules 3 and 4).
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -84,11 +91,10 @@ static bool vsmmu_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
     VsmmuDevice *vdev;
     bool ok;
 
+    /* BQL: the accelerated backend's state is the BQL's */
     vsmmu_find_add_as(bus, s, devfn);
     vdev = vsmmu_find_dev(s, bus, devfn);
-    qemu_mutex_lock(&s->mutex);
     ok = vsmmu_accel_attach(s, vdev, hiod, errp);
-    qemu_mutex_unlock(&s->mutex);
     return ok;
 }
 
@@ -98,9 +104,7 @@ static void vsmmu_unset_iommu_device(PCIBus *bus, void *opaque, int devfn)
     VsmmuDevice *vdev = vsmmu_find_dev(s, bus, devfn);
 
     if (vdev) {
-        qemu_mutex_lock(&s->mutex);
         vsmmu_accel_detach(s, vdev);
-        qemu_mutex_unlock(&s->mutex);
     }
 }
 
@@ -122,6 +126,8 @@ void vsmmu_invalidate_configs(VsmmuState *s, uint32_t first, uint32_t last)
 {
     VsmmuDevice *vdev;
 
+    /* The list changes under the BQL only; cfg_valid is translation state */
+    qemu_mutex_lock(&s->mutex);
     QLIST_FOREACH(vdev, &s->devices, link) {
         uint32_t sid = smmu_get_sid(&vdev->sdev);
 
@@ -129,8 +135,16 @@ void vsmmu_invalidate_configs(VsmmuState *s, uint32_t first, uint32_t last)
             vdev->cfg_valid = false;
         }
     }
-    vsmmu_invalidate_utlbs(s);
+    vsmmu_invalidate_utlbs_locked(s);
+    qemu_mutex_unlock(&s->mutex);
     trace_vsmmu_invalidate_configs(first, last);
+}
+
+void vsmmu_invalidate_utlbs(VsmmuState *s)
+{
+    qemu_mutex_lock(&s->mutex);
+    vsmmu_invalidate_utlbs_locked(s);
+    qemu_mutex_unlock(&s->mutex);
 }
 
 /* Largest naturally aligned power-of-two block at @iova within @size */
@@ -144,6 +158,28 @@ static uint64_t vsmmu_unmap_chunk(uint64_t iova, uint64_t size)
     return chunk;
 }
 
+/*
+ * Notifiers get at most this many aligned pieces of a range; a longer
+ * one is notified as the whole address space (always allowed, and
+ * bounded work for any guest range).
+ */
+#define VSMMU_NOTIFY_MAX_PIECES 16
+
+static unsigned vsmmu_unmap_pieces(uint64_t iova, uint64_t size)
+{
+    unsigned n = 0;
+
+    while (size && n <= VSMMU_NOTIFY_MAX_PIECES) {
+        uint64_t chunk = vsmmu_unmap_chunk(iova, size);
+
+        iova += chunk;
+        size -= chunk;
+        n++;
+    }
+    return n;
+}
+
+/* Called with no vsmmu lock held (notifiers leave the vsmmu) */
 void vsmmu_notify_unmap(VsmmuState *s, int asid, uint64_t iova, uint64_t size)
 {
     SMMUDevice *sdev;
@@ -159,7 +195,8 @@ void vsmmu_notify_unmap(VsmmuState *s, int asid, uint64_t iova, uint64_t size)
         IOMMU_NOTIFIER_FOREACH(n, &sdev->iommu) {
             uint64_t a = iova, left = size;
 
-            if (size == UINT64_MAX) {
+            if (size == UINT64_MAX ||
+                vsmmu_unmap_pieces(iova, size) > VSMMU_NOTIFY_MAX_PIECES) {
                 memory_region_unmap_iommu_notifier_range(n);
                 continue;
             }
@@ -184,6 +221,7 @@ void vsmmu_notify_unmap(VsmmuState *s, int asid, uint64_t iova, uint64_t size)
 }
 
 static void vsmmu_translation_fault(VsmmuState *s, VsmmuDevice *vdev,
+                                    const VsmmuStreamCfg *cfg,
                                     hwaddr addr, IOMMUAccessFlags flag,
                                     const SMMUPTWEventInfo *info)
 {
@@ -219,9 +257,64 @@ static void vsmmu_translation_fault(VsmmuState *s, VsmmuDevice *vdev,
     }
     trace_vsmmu_translate_fault(ev.sid, addr, ev.id);
     /* CD.R: record translation-related faults or abort silently */
-    if (vdev->cfg.tcfg.record_faults) {
+    if (cfg->tcfg.record_faults) {
         vsmmu_evtq_record(s, &ev);
     }
+}
+
+/*
+ * Stage 1 of a stream: smmu-common's IOTLB under the mutex, else a walk
+ * without it (RAM only), cached only if @gen is still current. Returns
+ * false with @info set on a fault.
+ */
+static bool vsmmu_translate_s1(VsmmuState *s, VsmmuStreamCfg *cfg,
+                               uint32_t gen, hwaddr addr,
+                               IOMMUAccessFlags flag, SMMUTLBEntry *out,
+                               SMMUPTWEventInfo *info)
+{
+    SMMUState *bs = &s->smmu;
+    SMMUTransTableInfo *tt = select_tt(&cfg->tcfg, addr);
+    SMMUTransTableInfo key;
+    SMMUTLBEntry *te;
+
+    if (!tt || tt->disabled) {
+        info->type = SMMU_PTW_ERR_TRANSLATION;
+        info->stage = SMMU_STAGE_1;
+        return false;
+    }
+    key.granule_sz = tt->granule_sz;
+    key.tsz = tt->tsz;
+
+    qemu_mutex_lock(&s->mutex);
+    te = smmu_iotlb_lookup(bs, &cfg->tcfg, &key, addr);
+    if (te) {
+        *out = *te;
+    }
+    qemu_mutex_unlock(&s->mutex);
+    if (te) {
+        if ((flag & IOMMU_WO) &&
+            !(out->entry.perm & out->parent_perm & IOMMU_WO)) {
+            info->type = SMMU_PTW_ERR_PERMISSION;
+            info->stage = SMMU_STAGE_1;
+            return false;
+        }
+        return true;
+    }
+
+    te = g_new0(SMMUTLBEntry, 1);
+    if (smmu_ptw(bs, &cfg->tcfg, addr, flag, te, info)) {
+        g_free(te);
+        return false;
+    }
+    *out = *te;
+    qemu_mutex_lock(&s->mutex);
+    if (s->tlb_gen == gen) {
+        smmu_iotlb_insert(bs, &cfg->tcfg, te);  /* the IOTLB owns it now */
+        te = NULL;
+    }
+    qemu_mutex_unlock(&s->mutex);
+    g_free(te);
+    return true;
 }
 
 IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
@@ -229,6 +322,7 @@ IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
 {
     VsmmuState *s = vdev->s;
     VsmmuUtlbEntry *u = &vdev->utlb[(addr >> 12) % VSMMU_UTLB_ENTRIES];
+    uint32_t sid = smmu_get_sid(&vdev->sdev);
     IOMMUTLBEntry entry = {
         .target_as = &address_space_memory,
         .iova = 0,
@@ -237,8 +331,11 @@ IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
         .perm = IOMMU_NONE,
     };
     SMMUPTWEventInfo info = {};
-    SMMUTLBEntry *te;
+    QEMU_UNINITIALIZED VsmmuStreamCfg cfg;
+    SMMUTLBEntry te;
     VsmmuEvent ev;
+    bool cfg_valid;
+    uint32_t gen;
 
     qemu_mutex_lock(&s->mutex);
     s->stats.translations++;
@@ -251,55 +348,70 @@ IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
         entry.translated_addr = u->pa;
         entry.addr_mask = u->mask;
         entry.perm = u->perm;
+        qemu_mutex_unlock(&s->mutex);
         goto out;
     }
 
     /* SMMUEN clear: GBPA decides, for the whole address space (§6.3.14) */
     if (!vsmmu_enabled(s)) {
         entry.perm = FIELD_EX32(s->gbpa, GBPA, ABORT) ? IOMMU_NONE : IOMMU_RW;
+        qemu_mutex_unlock(&s->mutex);
         goto out;
     }
 
-    if (!vdev->cfg_valid) {
-        if (!vsmmu_stream_config(s, smmu_get_sid(&vdev->sdev), &vdev->cfg,
-                                 &ev)) {
+    gen = s->tlb_gen;
+    cfg_valid = vdev->cfg_valid;
+    if (cfg_valid) {
+        cfg = vdev->cfg;
+    }
+    qemu_mutex_unlock(&s->mutex);
+
+    if (!cfg_valid) {
+        if (!vsmmu_stream_config(s, sid, &cfg, &ev)) {
             ev.input_addr = addr;
             ev.rnw = !(flag & IOMMU_WO);
             vsmmu_evtq_record(s, &ev);
             goto out;
         }
-        vdev->cfg_valid = true;
+        qemu_mutex_lock(&s->mutex);
+        if (s->tlb_gen == gen) {
+            vdev->cfg = cfg;
+            vdev->cfg_valid = true;
+        }
+        qemu_mutex_unlock(&s->mutex);
     }
 
-    switch (vdev->cfg.kind) {
+    switch (cfg.kind) {
     case VSMMU_STREAM_ABORT:
         break;
     case VSMMU_STREAM_BYPASS:
         entry.perm = IOMMU_RW;
         break;
     case VSMMU_STREAM_S1:
-        te = smmu_translate(&s->smmu, &vdev->cfg.tcfg, addr, flag, &info);
-        if (!te) {
-            vsmmu_translation_fault(s, vdev, addr, flag, &info);
+        if (!vsmmu_translate_s1(s, &cfg, gen, addr, flag, &te, &info)) {
+            vsmmu_translation_fault(s, vdev, &cfg, addr, flag, &info);
             break;
         }
-        entry.iova = addr & ~te->entry.addr_mask;
-        entry.translated_addr = te->entry.translated_addr;
-        entry.addr_mask = te->entry.addr_mask;
-        entry.perm = te->entry.perm & te->parent_perm;
-        *u = (VsmmuUtlbEntry) {
-            .iova = entry.iova,
-            .pa = entry.translated_addr,
-            .mask = entry.addr_mask,
-            .perm = entry.perm,
-            .gen = s->tlb_gen,
-        };
+        entry.iova = addr & ~te.entry.addr_mask;
+        entry.translated_addr = te.entry.translated_addr;
+        entry.addr_mask = te.entry.addr_mask;
+        entry.perm = te.entry.perm & te.parent_perm;
+        qemu_mutex_lock(&s->mutex);
+        if (s->tlb_gen == gen) {
+            *u = (VsmmuUtlbEntry) {
+                .iova = entry.iova,
+                .pa = entry.translated_addr,
+                .mask = entry.addr_mask,
+                .perm = entry.perm,
+                .gen = gen,
+            };
+        }
+        qemu_mutex_unlock(&s->mutex);
         break;
     }
 
 out:
-    qemu_mutex_unlock(&s->mutex);
-    trace_vsmmu_translate(smmu_get_sid(&vdev->sdev), addr, entry.perm);
+    trace_vsmmu_translate(sid, addr, entry.perm);
     return entry;
 }
 

@@ -19,6 +19,7 @@
 #include "hw/pci/pci_bus.h"
 #include "hw/sysbus.h"
 #include "migration/vmstate.h"
+#include "system/runstate.h"
 #include "system/iommufd.h"
 #include "hw/arm/vsmmu/msi.h"
 #include "vsmmu-internal.h"
@@ -159,6 +160,16 @@ static bool vsmmu_check_bus(VsmmuState *s, Error **errp)
     return true;
 }
 
+/* A queue left mid-way (a stop, a migration) continues when the VM runs */
+static void vsmmu_vm_state_change(void *opaque, bool running, RunState state)
+{
+    VsmmuState *s = opaque;
+
+    if (running) {
+        vsmmu_cmdq_resume(&s->cmdq_runner);
+    }
+}
+
 static void vsmmu_realize(DeviceState *dev, Error **errp)
 {
     ERRP_GUARD();
@@ -186,6 +197,9 @@ static void vsmmu_realize(DeviceState *dev, Error **errp)
     pci_setup_iommu_per_bus(s->smmu.primary_bus, &vsmmu_pci_iommu_ops, s);
     qemu_mutex_init(&s->mutex);
     QLIST_INIT(&s->devices);
+    vsmmu_evtq_init(s);
+    vsmmu_cmdq_runner_init(&s->cmdq_runner, s, &vsmmu_main_cmdq_ops, &s->cmdq);
+    qemu_add_vm_change_state_handler(vsmmu_vm_state_change, s);
     s->backend = &vsmmu_backend_emu;
     if (s->accel && !vsmmu_accel_realize(s, errp)) {
         return;
@@ -215,15 +229,23 @@ static void vsmmu_reset_exit(Object *obj, ResetType type)
     if (c->parent_phases.exit) {
         c->parent_phases.exit(obj, type);
     }
-    qemu_mutex_lock(&s->mutex);
     /* "auto" values are chosen again (the backend may take the host's) */
     s->idr_seen = false;
+    qemu_mutex_lock(&s->mutex);
     vsmmu_resolve_defaults(s);
+    qemu_mutex_unlock(&s->mutex);
     vsmmu_regs_init_idr(s);
     vsmmu_regs_reset(s);
+    vsmmu_evtq_reset(s);
     s->backend->config_reset(s);
     vsmmu_cmdqv_reset(s);
-    qemu_mutex_unlock(&s->mutex);
+}
+
+/* Events found before the VM stopped reach the queue that is saved */
+static int vsmmu_pre_save(void *opaque)
+{
+    vsmmu_evtq_flush(opaque);
+    return 0;
 }
 
 /* Cached configurations and translations are derived: rebuild on demand */
@@ -251,6 +273,7 @@ static const VMStateDescription vmstate_vsmmu = {
     .name = TYPE_VSMMU,
     .version_id = 1,
     .minimum_version_id = 1,
+    .pre_save = vsmmu_pre_save,
     .post_load = vsmmu_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(cr0, VsmmuState),
@@ -299,6 +322,8 @@ static void vsmmu_instance_init(Object *obj)
         { "x-stats-host-inval-cmds", &s->stats.host_inval_cmds },
         { "x-stats-host-events", &s->stats.host_events },
         { "x-stats-host-events-lost", &s->stats.host_events_lost },
+        { "x-stats-slice-max-ns", &s->stats.slice_max_ns },
+        { "x-stats-slices-deferred", &s->stats.slices_deferred },
     };
 
     for (int i = 0; i < ARRAY_SIZE(stats); i++) {

@@ -112,6 +112,9 @@ FIELD(CD2, TTB1,             4, 48)
 #define VSMMU_TG1_16K           1
 #define VSMMU_TG1_4K            2
 #define VSMMU_TG1_64K           3
+/* Legal CD.TxSZ: 48-bit input at most (IDR5.VAX = 0), 25-bit at least */
+#define VSMMU_TSZ_MIN           16
+#define VSMMU_TSZ_MAX           39
 
 /* ---- Commands ---------------------------------------------------------- */
 

@@ -112,6 +112,11 @@ REG32(GBPA, 0x44)
     FIELD(GBPA, UPDATE,      31, 1)
 /* Architected reset value: SHCFG = "use incoming", no abort */
 #define VSMMU_GBPA_RESET        0x1000
+/* GBPA bits the guest may set (the rest are RES0, UPDATE is self-clearing) */
+#define VSMMU_GBPA_WRITABLE     (R_GBPA_MEMATTR_MASK | R_GBPA_MTCFG_MASK | \
+                                 R_GBPA_ALLOCCFG_MASK | R_GBPA_SHCFG_MASK | \
+                                 R_GBPA_PRIVCFG_MASK | R_GBPA_INSTCFG_MASK | \
+                                 R_GBPA_ABORT_MASK)
 REG32(AGBPA, 0x48)
 REG32(IRQ_CTRL, 0x50)
     FIELD(IRQ_CTRL, GERROR_IRQEN, 0, 1)

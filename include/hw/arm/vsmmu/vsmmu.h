@@ -50,6 +50,22 @@ typedef struct VsmmuQueue {
     uint8_t max_log2size;        /* IDR1 limit the model enforces */
 } VsmmuQueue;
 
+/*
+ * The command engine's handle on one command queue (the CMDQ or a
+ * VCMDQ): a guest write runs one bounded slice, a bottom half the rest
+ * (docs/security.md, rule 5). See vsmmu_cmdq_kick().
+ */
+typedef struct VsmmuCmdqRunner {
+    struct VsmmuState *s;
+    const struct VsmmuCmdQueueOps *ops;
+    VsmmuQueue *q;
+    QEMUBH *bh;                  /* runs the next slice */
+    bool running;                /* a slice is running: re-entry defers */
+} VsmmuCmdqRunner;
+
+/* Event records translate() found, waiting for the BQL (security.md) */
+#define VSMMU_EVT_FIFO_DEPTH    64
+
 /* Counters shown by the demo and the benchmarks; never guest-visible */
 typedef struct VsmmuStats {
     uint64_t commands;           /* commands consumed from any queue */
@@ -64,6 +80,8 @@ typedef struct VsmmuStats {
     uint64_t host_inval_cmds;    /* commands those carried */
     uint64_t host_events;        /* vEVENTQ records injected */
     uint64_t host_events_lost;   /* vEVENTQ sequence gaps + LOST_EVENTS */
+    uint64_t slice_max_ns;       /* longest command-queue slice (any queue) */
+    uint64_t slices_deferred;    /* slices that left work to a bottom half */
 } VsmmuStats;
 
 typedef struct VsmmuDevice VsmmuDevice;
@@ -72,7 +90,15 @@ struct VsmmuState {
     SMMUState smmu;              /* smmu-common: bus, device regions, walker */
 
     qemu_irq irq[VSMMU_NUM_IRQS];
-    QemuMutex mutex;             /* queues, caches, registers below */
+    /*
+     * Leaf lock of the translation state (docs/security.md): the fields
+     * marked [T] below, the per-device configurations and micro-TLBs,
+     * smmu-common's IOTLB and the pending events. Everything else is
+     * owned by the BQL. [T] fields are written with both held, so BQL
+     * code reads them without the mutex. Never held across a call that
+     * leaves the vsmmu.
+     */
+    QemuMutex mutex;
     const struct VsmmuBackendOps *backend;
 
     /* Properties: what the user asked for (VSMMU_PROP_AUTO: "auto") */
@@ -94,10 +120,10 @@ struct VsmmuState {
      * device's host SMMU replaces them, unless the guest already read the
      * ID registers (then at the next reset).
      */
-    uint8_t oas;
-    uint8_t ssidsize;
+    uint8_t oas;                 /* [T] */
+    uint8_t ssidsize;            /* [T] */
     bool ril;
-    bool ats;
+    bool ats;                    /* [T] */
     bool idr_from_host;          /* auto values came from a host SMMU */
     uint8_t cmdqs_max;           /* IDR1.CMDQS (CMDQV may lower it) */
     bool idr_seen;               /* the guest read IDRn since reset */
@@ -108,18 +134,18 @@ struct VsmmuState {
     uint32_t aidr;
 
     /* Guest-programmed registers */
-    uint32_t cr0;                /* CR0 as written (CR0ACK follows at once) */
+    uint32_t cr0;                /* [T] CR0 as written (CR0ACK follows) */
     uint32_t cr1;
     uint32_t cr2;
-    uint32_t gbpa;               /* GBPA, UPDATE always reads 0 */
+    uint32_t gbpa;               /* [T] GBPA, UPDATE always reads 0 */
     uint32_t irq_ctrl;           /* IRQ_CTRL (IRQ_CTRLACK follows at once) */
     uint32_t gerror;             /* errors the SMMU raised (toggled bits) */
     uint32_t gerrorn;            /* errors the guest acknowledged */
     uint64_t gerror_irq_cfg0;
     uint32_t gerror_irq_cfg1;
     uint32_t gerror_irq_cfg2;
-    uint64_t strtab_base;
-    uint32_t strtab_base_cfg;
+    uint64_t strtab_base;        /* [T] */
+    uint32_t strtab_base_cfg;    /* [T] */
     VsmmuQueue cmdq;
     VsmmuQueue eventq;
     uint64_t eventq_irq_cfg0;
@@ -129,10 +155,21 @@ struct VsmmuState {
     /* Tegra241 CMDQV (cmdqv=on|off|auto), see cmdqv.h */
     VsmmuCmdqv cmdqv;
 
+    /* The command engine's runner of the CMDQ */
+    VsmmuCmdqRunner cmdq_runner;
+
+    /* Events found by translate(), drained into the EVENTQ under the BQL */
+    uint64_t evt_fifo[VSMMU_EVT_FIFO_DEPTH][4];  /* [T] raw records */
+    unsigned evt_head;           /* [T] oldest record */
+    unsigned evt_count;          /* [T] records waiting */
+    uint64_t evt_lost;           /* [T] lost before reaching the queue */
+    QEMUBH *evt_bh;              /* drains when the poster had no BQL */
+    bool evt_draining;           /* a drain is running (re-entry defers) */
+
     /* Derived state, rebuilt on demand and after migration */
     QLIST_HEAD(, VsmmuDevice) devices;  /* every device behind this SMMU */
-    uint32_t tlb_gen;            /* bumped by every invalidation */
-    VsmmuStats stats;
+    uint32_t tlb_gen;            /* [T] bumped by every invalidation */
+    VsmmuStats stats;            /* translations, utlb_hits: [T] */
 };
 
 struct VsmmuClass {
