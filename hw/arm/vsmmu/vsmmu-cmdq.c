@@ -151,9 +151,11 @@ static void vsmmu_cmd_sync_complete(VsmmuState *s,
         if (address_space_write(&address_space_memory, msi,
                                 MEMTXATTRS_UNSPECIFIED, &data,
                                 sizeof(data)) != MEMTX_OK) {
-            qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: CMD_SYNC MSI write to 0x%"
-                          HWADDR_PRIx " aborted\n", msi);
-            vsmmu_gerror_raise(s, R_GERROR_MSI_CMDQ_ABT_ERR_MASK);
+            qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: %s: CMD_SYNC MSI write to "
+                          "0x%" HWADDR_PRIx " aborted\n", ops->name, msi);
+            if (ops->msi_abort) {
+                ops->msi_abort(s, q);
+            }
         }
     } else if (ops->sync_irq) {
         ops->sync_irq(s, q);
@@ -391,35 +393,3 @@ void vsmmu_cmdq_runner_cleanup(VsmmuCmdqRunner *r)
         r->bh = NULL;
     }
 }
-
-/* ---- the main command queue ------------------------------------------ */
-
-static bool vsmmu_main_cmdq_allowed(VsmmuState *s, uint8_t opcode)
-{
-    return true;                /* the full stage-1 command set */
-}
-
-static void vsmmu_main_cmdq_error(VsmmuState *s, VsmmuQueue *q,
-                                  VsmmuCmdError err)
-{
-    vsmmu_gerror_raise(s, R_GERROR_CMDQ_ERR_MASK);
-}
-
-static bool vsmmu_main_cmdq_can_run(VsmmuState *s, VsmmuQueue *q)
-{
-    return FIELD_EX32(s->cr0, CR0, CMDQEN) &&
-           !FIELD_EX32(s->gerror ^ s->gerrorn, GERROR, CMDQ_ERR);
-}
-
-static void vsmmu_main_cmdq_sync_irq(VsmmuState *s, VsmmuQueue *q)
-{
-    vsmmu_irq_raise(s, VSMMU_IRQ_CMD_SYNC);
-}
-
-const VsmmuCmdQueueOps vsmmu_main_cmdq_ops = {
-    .name = "cmdq",
-    .allowed = vsmmu_main_cmdq_allowed,
-    .raise_error = vsmmu_main_cmdq_error,
-    .can_run = vsmmu_main_cmdq_can_run,
-    .sync_irq = vsmmu_main_cmdq_sync_irq,
-};

@@ -187,6 +187,8 @@ typedef struct VsmmuCmdQueueOps {
     void (*sync_irq)(VsmmuState *s, VsmmuQueue *q);
     /* each accepted command, which it may rewrite (optional) */
     void (*command)(VsmmuState *s, VsmmuQueue *q, VsmmuCmd *c);
+    /* a CMD_SYNC's MSI write was refused (optional) */
+    void (*msi_abort)(VsmmuState *s, VsmmuQueue *q);
 } VsmmuCmdQueueOps;
 
 /*
@@ -205,6 +207,7 @@ void vsmmu_cmdq_kick(VsmmuCmdqRunner *r);
 void vsmmu_cmdq_resume(VsmmuCmdqRunner *r);
 /* All of @q at once, without a runner (unbounded: being phased out) */
 void vsmmu_cmdq_run(VsmmuState *s, const VsmmuCmdQueueOps *ops, VsmmuQueue *q);
+/* The main CMDQ's rules and signals (vsmmu-regs.c: GERROR, CR0) */
 extern const VsmmuCmdQueueOps vsmmu_main_cmdq_ops;
 
 /* ---- stream table and context descriptors (vsmmu-ste.c) --------------- */

@@ -207,6 +207,44 @@ static void vsmmu_config_changed(VsmmuState *s)
     s->backend->config_reset(s);
 }
 
+/* ---- the main command queue ------------------------------------------ */
+
+static bool vsmmu_main_cmdq_allowed(VsmmuState *s, uint8_t opcode)
+{
+    return true;                /* the full stage-1 command set */
+}
+
+static void vsmmu_main_cmdq_error(VsmmuState *s, VsmmuQueue *q,
+                                  VsmmuCmdError err)
+{
+    vsmmu_gerror_raise(s, R_GERROR_CMDQ_ERR_MASK);
+}
+
+static bool vsmmu_main_cmdq_can_run(VsmmuState *s, VsmmuQueue *q)
+{
+    return FIELD_EX32(s->cr0, CR0, CMDQEN) &&
+           !FIELD_EX32(s->gerror ^ s->gerrorn, GERROR, CMDQ_ERR);
+}
+
+static void vsmmu_main_cmdq_sync_irq(VsmmuState *s, VsmmuQueue *q)
+{
+    vsmmu_irq_raise(s, VSMMU_IRQ_CMD_SYNC);
+}
+
+static void vsmmu_main_cmdq_msi_abort(VsmmuState *s, VsmmuQueue *q)
+{
+    vsmmu_gerror_raise(s, R_GERROR_MSI_CMDQ_ABT_ERR_MASK);
+}
+
+const VsmmuCmdQueueOps vsmmu_main_cmdq_ops = {
+    .name = "cmdq",
+    .allowed = vsmmu_main_cmdq_allowed,
+    .raise_error = vsmmu_main_cmdq_error,
+    .can_run = vsmmu_main_cmdq_can_run,
+    .sync_irq = vsmmu_main_cmdq_sync_irq,
+    .msi_abort = vsmmu_main_cmdq_msi_abort,
+};
+
 static void vsmmu_run_cmdq(VsmmuState *s)
 {
     vsmmu_cmdq_kick(&s->cmdq_runner);
