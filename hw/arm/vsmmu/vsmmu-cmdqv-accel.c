@@ -232,10 +232,10 @@ static void cmdqv_queue_make(VsmmuState *s, unsigned lidx, unsigned q)
     VsmmuCmdqv *cv = &s->cmdqv;
     VsmmuCmdqvHost *h = cv->host;
     VsmmuVcmdq *vq = &cv->vcmdq[q];
-    unsigned log2size = MIN(FIELD_EX64(vq->base, VCMDQ_BASE, LOG2SIZE),
+    unsigned log2size = MIN(FIELD_EX64(vq->q.base, VCMDQ_BASE, LOG2SIZE),
                             FIELD_EX32(s->idr[1], IDR1, CMDQS));
     uint64_t len = (uint64_t)VSMMU_CMD_SIZE << log2size;
-    hwaddr ipa = FIELD_EX64(vq->base, VCMDQ_BASE, ADDR) <<
+    hwaddr ipa = FIELD_EX64(vq->q.base, VCMDQ_BASE, ADDR) <<
                  R_VCMDQ_BASE_ADDR_SHIFT;
     Error *err = NULL;
 
@@ -246,7 +246,7 @@ static void cmdqv_queue_make(VsmmuState *s, unsigned lidx, unsigned q)
                       lidx, lidx - 1);
         return;
     }
-    h->made_from[lidx] = vq->base;
+    h->made_from[lidx] = vq->q.base;
     if (cmdqv_queue_backable(s, lidx, ipa, len, &err)) {
         s->stats.host_ioctls++;
         if (vsmmu_iommufd_hw_queue_alloc(cmdqv_be(s), h->viommu_id,
@@ -262,7 +262,7 @@ static void cmdqv_queue_make(VsmmuState *s, unsigned lidx, unsigned q)
     error_reportf_err(err, "vsmmu: cmdqv: the host cannot back logical "
                       "VCMDQ %u: ", lidx);
     qemu_log_mask(LOG_GUEST_ERROR, "vsmmu-cmdqv: VCMDQ %u BASE 0x%" PRIx64
-                  " cannot be used; its commands abort\n", q, vq->base);
+                  " cannot be used; its commands abort\n", q, vq->q.base);
     vq->host_fault = true;
 }
 
@@ -281,7 +281,7 @@ static void cmdqv_host_sync(VsmmuState *s)
 
     for (unsigned l = 0; l < n; l++) {
         int q = vsmmu_cmdqv_global(cv, l);
-        uint64_t base = q >= 0 ? cv->vcmdq[q].base : 0;
+        uint64_t base = q >= 0 ? cv->vcmdq[q].q.base : 0;
         bool want = on && q >= 0 && FIELD_EX64(base, VCMDQ_BASE, ADDR);
 
         if ((cv->host_live[l] || h->made_from[l]) &&
@@ -311,7 +311,7 @@ static void cmdqv_host_sync(VsmmuState *s)
         int q = vsmmu_cmdqv_global(cv, l);
 
         if (q >= 0 && !cv->host_live[l] && !h->made_from[l] &&
-            FIELD_EX64(cv->vcmdq[q].base, VCMDQ_BASE, ADDR)) {
+            FIELD_EX64(cv->vcmdq[q].q.base, VCMDQ_BASE, ADDR)) {
             cmdqv_queue_make(s, l, q);
         }
     }
@@ -406,8 +406,8 @@ static void cmdqv_state_to_host(VsmmuState *s)
         }
         vq = &cv->vcmdq[q];
         r = (uint32_t *)(cv->host_page0 + CMDQV_VCMDQ_STRIDE * l);
-        cmdqv_hreg_set(r, R_VCMDQ_CONS, vq->cons);
-        cmdqv_hreg_set(r, R_VCMDQ_PROD, vq->prod);
+        cmdqv_hreg_set(r, R_VCMDQ_CONS, vq->q.cons);
+        cmdqv_hreg_set(r, R_VCMDQ_PROD, vq->q.prod);
         /* an error the hardware did not raise cannot be carried over */
         cmdqv_hreg_set(r, R_VCMDQ_GERRORN, cmdqv_hreg(r, R_VCMDQ_GERROR));
         cmdqv_hreg_set(r, R_VCMDQ_CONFIG, vq->config);
@@ -429,8 +429,8 @@ static void cmdqv_state_from_host(VsmmuState *s)
         }
         vq = &cv->vcmdq[q];
         r = (uint32_t *)(cv->host_page0 + CMDQV_VCMDQ_STRIDE * l);
-        vq->cons = cmdqv_hreg(r, R_VCMDQ_CONS);
-        vq->prod = cmdqv_hreg(r, R_VCMDQ_PROD);
+        vq->q.cons = cmdqv_hreg(r, R_VCMDQ_CONS);
+        vq->q.prod = cmdqv_hreg(r, R_VCMDQ_PROD);
         vq->config = cmdqv_hreg(r, R_VCMDQ_CONFIG) & R_VCMDQ_CONFIG_EN_MASK;
         vq->gerror = cmdqv_hreg(r, R_VCMDQ_GERROR);
         vq->gerrorn = cmdqv_hreg(r, R_VCMDQ_GERRORN);

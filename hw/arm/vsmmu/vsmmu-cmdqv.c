@@ -142,7 +142,7 @@ static void vcmdq_raise(VsmmuState *s, unsigned q, VsmmuCmdError err)
 {
     VsmmuVcmdq *vq = &s->cmdqv.vcmdq[q];
 
-    vq->cons = FIELD_DP32(vq->cons, VCMDQ_CONS, ERR, err);
+    vq->q.cons = FIELD_DP32(vq->q.cons, VCMDQ_CONS, ERR, err);
     if (!vcmdq_error_active(vq)) {
         vq->gerror ^= R_VCMDQ_GERROR_CMDQ_ERR_MASK;
     }
@@ -151,12 +151,12 @@ static void vcmdq_raise(VsmmuState *s, unsigned q, VsmmuCmdError err)
     vsmmu_cmdqv_irq(s);
 }
 
-/* ---- emulated VCMDQs: runs of the command engine ------------------------- */
+/* ---- emulated VCMDQs: queues of the command engine ----------------------- */
 
-typedef struct VcmdqRun {
-    VsmmuQueue q;                /* what the engine works on */
-    unsigned index;              /* global queue */
-} VcmdqRun;
+static unsigned vcmdq_index(VsmmuState *s, VsmmuQueue *q)
+{
+    return container_of(q, VsmmuVcmdq, q) - s->cmdqv.vcmdq;
+}
 
 /* What the guest driver sends to a guest-owned (HYP_OWN = 0) VINTF */
 static bool vcmdq_allowed(VsmmuState *s, uint8_t opcode)
@@ -172,24 +172,20 @@ static bool vcmdq_allowed(VsmmuState *s, uint8_t opcode)
     }
 }
 
+/* the engine left CONS, with ERR, on the failing command */
 static void vcmdq_error(VsmmuState *s, VsmmuQueue *q, VsmmuCmdError err)
 {
-    VcmdqRun *run = container_of(q, VcmdqRun, q);
-
-    /* the engine left CONS (with ERR) in q->cons; copied back by the run */
-    s->cmdqv.vcmdq[run->index].cons = q->cons;
-    vcmdq_raise(s, run->index, err);
-    q->cons = s->cmdqv.vcmdq[run->index].cons;
+    vcmdq_raise(s, vcmdq_index(s, q), err);
 }
 
 static bool vcmdq_can_run(VsmmuState *s, VsmmuQueue *q)
 {
     VsmmuCmdqv *cv = &s->cmdqv;
-    VcmdqRun *run = container_of(q, VcmdqRun, q);
-    VsmmuVcmdq *vq = &cv->vcmdq[run->index];
+    unsigned index = vcmdq_index(s, q);
+    VsmmuVcmdq *vq = &cv->vcmdq[index];
 
     return vsmmu_cmdqv_vintf_enabled(cv) &&
-           vsmmu_cmdqv_lidx(cv, run->index) >= 0 &&
+           vsmmu_cmdqv_lidx(cv, index) >= 0 &&
            FIELD_EX32(vq->config, VCMDQ_CONFIG, EN) && !vq->host_fault &&
            !vcmdq_error_active(vq);
 }
@@ -228,23 +224,20 @@ static const VsmmuCmdQueueOps vsmmu_vcmdq_ops = {
     .command = vcmdq_command,
 };
 
-static void vcmdq_run(VsmmuState *s, unsigned index)
+/* Queue limits the engine applies: IDR1.CMDQS may change at reset */
+static void vcmdq_prepare(VsmmuState *s, VsmmuVcmdq *vq)
+{
+    vq->q.entry_size = VSMMU_CMD_SIZE;
+    vq->q.max_log2size = FIELD_EX32(s->idr[1], IDR1, CMDQS);
+}
+
+/* Consume global queue @index from CONS towards PROD */
+static void vcmdq_kick(VsmmuState *s, unsigned index)
 {
     VsmmuVcmdq *vq = &s->cmdqv.vcmdq[index];
-    VcmdqRun run = {
-        .q = {
-            .base = vq->base & (R_VCMDQ_BASE_ADDR_MASK |
-                                R_VCMDQ_BASE_LOG2SIZE_MASK),
-            .prod = vq->prod,
-            .cons = vq->cons,
-            .entry_size = VSMMU_CMD_SIZE,
-            .max_log2size = FIELD_EX32(s->idr[1], IDR1, CMDQS),
-        },
-        .index = index,
-    };
 
-    vsmmu_cmdq_run(s, &vsmmu_vcmdq_ops, &run.q);
-    vq->cons = run.q.cons;
+    vcmdq_prepare(s, vq);
+    vsmmu_cmdq_run(s, &vsmmu_vcmdq_ops, &vq->q);
 }
 
 /* ---- the host side's hook ------------------------------------------------ */
@@ -274,9 +267,9 @@ static uint32_t vcmdq_page0_read(VsmmuState *s, int q, int lidx, hwaddr reg)
     vq = &cv->vcmdq[q];
     switch (reg) {
     case A_VCMDQ_CONS:
-        return vq->cons;
+        return vq->q.cons;
     case A_VCMDQ_PROD:
-        return vq->prod;
+        return vq->q.prod;
     case A_VCMDQ_CONFIG:
         return vq->config;
     case A_VCMDQ_STATUS:
@@ -318,12 +311,12 @@ static void vcmdq_page0_write(VsmmuState *s, int q, int lidx, hwaddr reg,
                           "written while enabled\n", q);
             return;
         }
-        vq->cons = val;
+        vq->q.cons = val;
         return;
     case A_VCMDQ_PROD:
-        vq->prod = val;
+        vq->q.prod = val;
         trace_vsmmu_cmdqv_vcmdq_prod(q, val);
-        vcmdq_run(s, q);
+        vcmdq_kick(s, q);
         return;
     case A_VCMDQ_CONFIG:
         was_en = FIELD_EX32(vq->config, VCMDQ_CONFIG, EN);
@@ -335,12 +328,12 @@ static void vcmdq_page0_write(VsmmuState *s, int q, int lidx, hwaddr reg,
                 vcmdq_raise(s, q, VSMMU_CERROR_ABT);
                 return;
             }
-            vcmdq_run(s, q);
+            vcmdq_kick(s, q);
         }
         return;
     case A_VCMDQ_GERRORN:
         vq->gerrorn = val;
-        vcmdq_run(s, q);        /* an acknowledged error resumes it */
+        vcmdq_kick(s, q);       /* an acknowledged error resumes it */
         return;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "vsmmu-cmdqv: write to read-only VCMDQ "
@@ -361,7 +354,7 @@ static uint64_t vcmdq_page1_read(VsmmuState *s, int q, hwaddr reg,
     vq = &s->cmdqv.vcmdq[q];
     switch (reg & ~7) {
     case A_VCMDQ_BASE:
-        v = vq->base;
+        v = vq->q.base;
         break;
     case A_VCMDQ_CONS_INDX_BASE:
         v = vq->cons_indx_base;
@@ -386,7 +379,7 @@ static void vcmdq_page1_write(VsmmuState *s, int q, int lidx, hwaddr reg,
     vq = &s->cmdqv.vcmdq[q];
     switch (reg & ~7) {
     case A_VCMDQ_BASE:
-        r = &vq->base;
+        r = &vq->q.base;
         break;
     case A_VCMDQ_CONS_INDX_BASE:
         r = &vq->cons_indx_base;
@@ -399,9 +392,9 @@ static void vcmdq_page1_write(VsmmuState *s, int q, int lidx, hwaddr reg,
     } else {
         *r = deposit64(*r, (reg & 4) * 8, 32, val);
     }
-    if (r == &vq->base) {
-        vq->base &= R_VCMDQ_BASE_ADDR_MASK | R_VCMDQ_BASE_LOG2SIZE_MASK;
-        trace_vsmmu_cmdqv_vcmdq_base(q, lidx, vq->base);
+    if (r == &vq->q.base) {
+        vq->q.base &= R_VCMDQ_BASE_ADDR_MASK | R_VCMDQ_BASE_LOG2SIZE_MASK;
+        trace_vsmmu_cmdqv_vcmdq_base(q, lidx, vq->q.base);
         /* accelerated: the host queue is made (or freed) right here */
         cmdqv_host_sync(s);
     }
@@ -769,10 +762,11 @@ static const VMStateDescription vmstate_vsmmu_vcmdq = {
     .version_id = 1,
     .minimum_version_id = 1,
     .fields = (const VMStateField[]) {
-        VMSTATE_UINT64(base, VsmmuVcmdq),
+        /* the layout of version 1, when these were plain fields */
+        VMSTATE_UINT64(q.base, VsmmuVcmdq),
         VMSTATE_UINT64(cons_indx_base, VsmmuVcmdq),
-        VMSTATE_UINT32(prod, VsmmuVcmdq),
-        VMSTATE_UINT32(cons, VsmmuVcmdq),
+        VMSTATE_UINT32(q.prod, VsmmuVcmdq),
+        VMSTATE_UINT32(q.cons, VsmmuVcmdq),
         VMSTATE_UINT32(config, VsmmuVcmdq),
         VMSTATE_UINT32(gerror, VsmmuVcmdq),
         VMSTATE_UINT32(gerrorn, VsmmuVcmdq),

@@ -18,19 +18,19 @@
 #include "hw/irq.h"
 #include "qapi/qapi-types-common.h"
 #include "hw/arm/vsmmu/cmdqv-regs.h"
+#include "hw/arm/vsmmu/queue.h"
 
 typedef struct VsmmuState VsmmuState;
 typedef struct PlatformBusDevice PlatformBusDevice;
 
-/* A queue in guest memory, as the command engine runs it (vsmmu.h) */
-typedef struct VsmmuQueue VsmmuQueue;
-
 typedef struct VsmmuVcmdq {
-    /* Guest-programmed */
-    uint64_t base;               /* page 1 BASE as written */
+    /*
+     * Guest-programmed. The queue as the command engine runs it: q.base
+     * is page 1 BASE as written (ADDR, LOG2SIZE), q.prod page 0 PROD,
+     * q.cons page 0 CONS (index, wrap, ERR)
+     */
+    VsmmuQueue q;
     uint64_t cons_indx_base;     /* page 1 CONS_INDX_BASE (stored only) */
-    uint32_t prod;               /* page 0 PROD */
-    uint32_t cons;               /* page 0 CONS (index, wrap, ERR) */
     uint32_t config;             /* page 0 CONFIG.EN */
     uint32_t gerror;             /* errors raised (toggled bits) */
     uint32_t gerrorn;            /* errors the guest acknowledged */

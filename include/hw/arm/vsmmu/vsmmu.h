@@ -16,6 +16,7 @@
 #include "qom/object.h"
 #include "qemu/thread.h"
 #include "qapi/qapi-types-common.h"
+#include "hw/arm/vsmmu/queue.h"
 #include "hw/arm/vsmmu/cmdqv.h"
 
 #define TYPE_VSMMU "vsmmu"
@@ -40,15 +41,6 @@ enum {
     VSMMU_IRQ_GERROR,
     VSMMU_NUM_IRQS,
 };
-
-/* A circular queue in guest memory: the CMDQ, the EVENTQ, a VCMDQ */
-typedef struct VsmmuQueue {
-    uint64_t base;               /* *_BASE as written: ADDR, LOG2SIZE, RA */
-    uint32_t prod;               /* index and wrap bit, flags above */
-    uint32_t cons;               /* index and wrap bit, flags above */
-    uint8_t entry_size;          /* bytes per entry */
-    uint8_t max_log2size;        /* IDR1 limit the model enforces */
-} VsmmuQueue;
 
 /*
  * The command engine's handle on one command queue (the CMDQ or a
