@@ -299,6 +299,25 @@ void simhost_inject(Simhost *sh, SimhostKind kind, unsigned nth, int err)
     g_assert_not_reached();
 }
 
+void simhost_inject_n(Simhost *sh, SimhostKind kind, unsigned skip,
+                      unsigned count, int err)
+{
+    g_assert_cmpuint(count, >=, 1);
+    for (int i = 0; i < SIMHOST_MAX_INJECT; i++) {
+        SimhostInject *j = &sh->ctl->inject[i];
+
+        if (!qatomic_read(&j->count)) {
+            j->kind = kind;
+            j->skip = skip;
+            j->err = err;
+            j->fired = 0;
+            qatomic_set(&j->count, count);
+            return;
+        }
+    }
+    g_assert_not_reached();
+}
+
 void simhost_inject_clear(Simhost *sh)
 {
     for (int i = 0; i < SIMHOST_MAX_INJECT; i++) {

@@ -122,6 +122,9 @@ uint32_t simhost_attached(Simhost *sh, unsigned n, unsigned *kind,
 
 /* Fault injection: fail the @nth next call (1 = the next) of @kind */
 void simhost_inject(Simhost *sh, SimhostKind kind, unsigned nth, int err);
+/* ... after letting @skip calls pass, fail the next @count */
+void simhost_inject_n(Simhost *sh, SimhostKind kind, unsigned skip,
+                      unsigned count, int err);
 void simhost_inject_clear(Simhost *sh);
 unsigned simhost_inject_fired(Simhost *sh, SimhostKind kind);
 /* The next @n vEVENTs hit an allocation failure (LOST_EVENTS) */

@@ -330,6 +330,31 @@ typedef struct SimhostCtl {
     } leak[SIMHOST_LEAK_LOG];
     uint32_t vdev_leaked_on_close;  /* cdev closed with its vDEVICE alive */
     uint32_t pad2;
+
+    /*
+     * --- a misbehaving host, written by the test at any time (each a
+     * count of how often it happens; decremented as it does) ---
+     */
+    /* VIOMMU_ALLOC (TEGRA241) reports this out_vintf_mmap_length, 0: no */
+    uint32_t bad_vintf_mmap_length;
+    /* next HWPT_INVALIDATEs report entry_num = bad_entry_num */
+    uint32_t bad_entry_num_count;
+    uint32_t bad_entry_num;
+    /* next vEVENTs: sequence number jumps by vevent_seq_jump first */
+    uint32_t vevent_seq_jump_count;
+    uint32_t vevent_seq_jump;
+    /* next vEVENTs: sequence number reported as vevent_seq_raw */
+    uint32_t vevent_seq_raw_count;
+    uint32_t vevent_seq_raw;
+    /* next reads: the last record returned cut short by this many bytes */
+    uint32_t vevent_truncate_count;
+    uint32_t vevent_truncate;
+    /*
+     * next DESTROYs of a vEVENTQ: EBUSY, as when a poller still holds its
+     * file (counted in fails[SIMHOST_K_DESTROY])
+     */
+    uint32_t veventq_busy_count;
+    uint32_t pad3;
 } SimhostCtl;
 
 typedef enum SimhostObjType {

@@ -255,14 +255,20 @@ extern ShSmmu sh_smmu[SIMHOST_MAX_SMMUS];
 extern ShCtx sh_ctx[SH_MAX_CTX];
 
 void sh_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* 1 << @log2 for a host parameter the test may set to anything */
+static inline unsigned sh_pow2(unsigned log2)
+{
+    return log2 < 31 ? 1u << log2 : 1u << 31;
+}
 ssize_t sh_real_read(int fd, void *buf, size_t n);
 ssize_t sh_real_write(int fd, const void *buf, size_t n);
 ShCtx *sh_ctx_of_fd(int fd);
 
 /* simhost-iommufd.c */
 int sh_iommufd_ioctl(ShCtx *ctx, unsigned long req, void *arg);
-int sh_iommufd_mmap(ShCtx *ctx, size_t len, int prot, int flags, off_t off,
-                    void **out);
+int sh_iommufd_mmap(ShCtx *ctx, void *addr, size_t len, int prot, int flags,
+                    off_t off, void **out);
 void sh_iommufd_munmap(void *addr, size_t len);
 bool sh_is_vintf_map(void *addr);
 ssize_t sh_veventq_read(ShObj *q, void *buf, size_t n);

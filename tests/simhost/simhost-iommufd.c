@@ -1010,7 +1010,7 @@ static int viommu_alloc(ShCtx *ctx, void *uarg)
                parent->smmu, smmu);
     }
     if (a.type == IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV) {
-        unsigned nv = 1u << c->cmdqv_log2vintfs;
+        unsigned nv = sh_pow2(c->cmdqv_log2vintfs);
 
         if (a.data_len != sizeof(tdata) || !a.data_uptr) {
             REFUSE(EINVAL, "viommu_alloc: TEGRA241 data_len %u", a.data_len);
@@ -1049,7 +1049,9 @@ static int viommu_alloc(ShCtx *ctx, void *uarg)
             o->sid_match[s] = o->sid_replace[s] = 0;
         }
         tdata.out_vintf_mmap_offset = o->mmap_off;
-        tdata.out_vintf_mmap_length = SH_VINTF_PAGE;
+        tdata.out_vintf_mmap_length = sh_ctl->bad_vintf_mmap_length ?
+                                      sh_ctl->bad_vintf_mmap_length :
+                                      SH_VINTF_PAGE;
         memcpy((void *)(uintptr_t)a.data_uptr, &tdata, sizeof(tdata));
     }
     a.out_viommu_id = o->id;
@@ -1095,7 +1097,7 @@ static int vdevice_alloc(ShCtx *ctx, void *uarg)
         REFUSE(EOPNOTSUPP, "vdevice_alloc: device has several streams");
     }
     if (v->vintf) {
-        unsigned nsids = 1u << smmu_cfg(v->smmu)->cmdqv_log2vsids;
+        unsigned nsids = sh_pow2(smmu_cfg(v->smmu)->cmdqv_log2vsids);
 
         if (a.virt_id > 0xfffff) {
             REFUSE(EINVAL, "vdevice_alloc: vSID 0x%llx exceeds 20 bits",
@@ -1334,9 +1336,20 @@ static void veventq_unlink(ShObj *q, ShEvent *e)
 
 static uint32_t veventq_next_seq(ShObj *q)
 {
-    uint32_t s = q->sequence;
+    uint32_t s;
 
+    if (sh_ctl->vevent_seq_jump_count) {
+        /* a broken host: records that never reach the queue */
+        sh_ctl->vevent_seq_jump_count--;
+        q->sequence = (q->sequence + sh_ctl->vevent_seq_jump) & INT32_MAX;
+    }
+    s = q->sequence;
     q->sequence = s == INT32_MAX ? 0 : s + 1;
+    if (sh_ctl->vevent_seq_raw_count) {
+        /* a broken host: a number outside the uAPI's [0, INT_MAX] */
+        sh_ctl->vevent_seq_raw_count--;
+        return sh_ctl->vevent_seq_raw;
+    }
     return s;
 }
 
@@ -1388,7 +1401,7 @@ void sh_viommu_report(ShObj *v, uint32_t vtype, const uint64_t *data,
 
 ssize_t sh_veventq_read(ShObj *q, void *buf, size_t n)
 {
-    size_t done = 0;
+    size_t done = 0, last = 0;
 
     sh_ctl->calls[SIMHOST_K_VEVENTQ_READ]++;
     if (n < sizeof(struct iommufd_vevent_header)) {
@@ -1408,6 +1421,7 @@ ssize_t sh_veventq_read(ShObj *q, void *buf, size_t n)
         }
         memcpy((uint8_t *)buf + done, &e->hdr, sizeof(e->hdr));
         memcpy((uint8_t *)buf + done + sizeof(e->hdr), e->data, e->len);
+        last = rec;
         done += rec;
         q->head = e->next;
         if (!q->head) {
@@ -1420,6 +1434,12 @@ ssize_t sh_veventq_read(ShObj *q, void *buf, size_t n)
             sh_ctl->events_read++;
             free(e);
         }
+    }
+    if (last && sh_ctl->vevent_truncate_count) {
+        /* a broken host: the last record comes out short */
+        sh_ctl->vevent_truncate_count--;
+        done -= sh_ctl->vevent_truncate < last ? sh_ctl->vevent_truncate
+                                               : last;
     }
     veventq_signal(q);
     return done;
@@ -1530,7 +1550,7 @@ static int hw_queue_alloc(ShCtx *ctx, void *uarg)
         REFUSE(EFAULT, "hw_queue_alloc: pages not physically contiguous");
     }
     /* tegra241_vintf_alloc_lvcmdq_user() */
-    nq = 1u << smmu_cfg(v->smmu)->cmdqv_log2vcmdqs;
+    nq = sh_pow2(smmu_cfg(v->smmu)->cmdqv_log2vcmdqs);
     if (a.index >= nq || a.index >= SH_MAX_LVCMDQS) {
         REFUSE(EINVAL, "hw_queue_alloc: index %u >= %u", a.index, nq);
     }
@@ -1596,6 +1616,11 @@ static int destroy(ShCtx *ctx, void *uarg)
         REFUSE(EBUSY, "destroy: object %u (type %d) busy, %d users", d.id,
                o->type, o->users);
     }
+    if (o->type == SIMHOST_OBJ_VEVENTQ && sh_ctl->veventq_busy_count) {
+        /* a poller still holds the file (the main loop in ppoll()) */
+        sh_ctl->veventq_busy_count--;
+        REFUSE(EBUSY, "destroy: vEVENTQ %u file still polled", d.id);
+    }
     obj_free(o);
     return 0;
 }
@@ -1611,8 +1636,8 @@ typedef struct ShVma {
 } ShVma;
 static ShVma sh_vma[64];
 
-int sh_iommufd_mmap(ShCtx *ctx, size_t len, int prot, int flags, off_t off,
-                    void **out)
+int sh_iommufd_mmap(ShCtx *ctx, void *addr, size_t len, int prot, int flags,
+                    off_t off, void **out)
 {
     ShObj *v = NULL;
     void *p;
@@ -1643,7 +1668,9 @@ int sh_iommufd_mmap(ShCtx *ctx, size_t len, int prot, int flags, off_t off,
         REFUSE(ENXIO, "mmap: offset 0x%llx length 0x%zx match no region",
                (unsigned long long)off, len);
     }
-    p = mmap(NULL, len, prot, MAP_SHARED, v->page_fd, 0);
+    /* MAP_FIXED over a range the caller reserved is what QEMU does */
+    p = mmap((flags & MAP_FIXED) ? addr : NULL, len, prot,
+             MAP_SHARED | (flags & MAP_FIXED), v->page_fd, 0);
     if (p == MAP_FAILED) {
         return -errno;
     }
@@ -1976,6 +2003,10 @@ int sh_iommufd_ioctl(ShCtx *ctx, unsigned long req, void *arg)
             struct iommu_hwpt_invalidate *h = arg;
 
             h->entry_num = 0;
+            if (sh_ctl->bad_entry_num_count) {
+                sh_ctl->bad_entry_num_count--;
+                h->entry_num = sh_ctl->bad_entry_num;
+            }
         }
         sh_ctl->fails[k]++;
         return rc;
@@ -2035,6 +2066,13 @@ int sh_iommufd_ioctl(ShCtx *ctx, unsigned long req, void *arg)
     if (rc) {
         sh_ctl->fails[k]++;
         sh_ctl->last_errno[k] = -rc;
+    }
+    if (k == SIMHOST_K_HWPT_INVALIDATE && arg &&
+        sh_ctl->bad_entry_num_count) {
+        /* a broken host: entry_num says what it likes */
+        sh_ctl->bad_entry_num_count--;
+        ((struct iommu_hwpt_invalidate *)arg)->entry_num =
+            sh_ctl->bad_entry_num;
     }
     return rc;
 }

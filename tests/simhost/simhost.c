@@ -517,7 +517,8 @@ static void *sh_mmap_common(void *addr, size_t len, int prot, int flags,
     kind = fd_kind(fd);
     if (kind == FD_IOMMUFD) {
         *handled = true;
-        rc = sh_iommufd_mmap(sh_fd[fd].ctx, len, prot, flags, off, &out);
+        rc = sh_iommufd_mmap(sh_fd[fd].ctx, addr, len, prot, flags, off,
+                             &out);
         if (rc < 0) {
             errno = -rc;
             out = MAP_FAILED;
@@ -531,12 +532,33 @@ static void *sh_mmap_common(void *addr, size_t len, int prot, int flags,
     return out;
 }
 
+/*
+ * Another mapping put over a VINTF page with MAP_FIXED replaces it: as
+ * for munmap(), the kernel closes the old VMA, which drops its hold on
+ * the vIOMMU
+ */
+static void sh_mmap_fixed_over(void *addr, size_t len, int flags)
+{
+    if ((flags & MAP_FIXED) && sh_active) {
+        pthread_mutex_lock(&sh_lock);
+        sh_iommufd_munmap(addr, len);
+        pthread_mutex_unlock(&sh_lock);
+    }
+}
+
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
     bool h;
     void *p = sh_mmap_common(addr, len, prot, flags, fd, off, &h);
 
-    return h ? p : real_mmap(addr, len, prot, flags, fd, off);
+    if (h) {
+        return p;
+    }
+    p = real_mmap(addr, len, prot, flags, fd, off);
+    if (p != MAP_FAILED) {
+        sh_mmap_fixed_over(addr, len, flags);
+    }
+    return p;
 }
 
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
@@ -544,7 +566,14 @@ void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
     bool h;
     void *p = sh_mmap_common(addr, len, prot, flags, fd, off, &h);
 
-    return h ? p : real_mmap64(addr, len, prot, flags, fd, off);
+    if (h) {
+        return p;
+    }
+    p = real_mmap64(addr, len, prot, flags, fd, off);
+    if (p != MAP_FAILED) {
+        sh_mmap_fixed_over(addr, len, flags);
+    }
+    return p;
 }
 
 int munmap(void *addr, size_t len)
