@@ -9,6 +9,10 @@
 #include <linux/iommufd.h>
 #include "qapi/error.h"
 #include "qom/object.h"
+#include "qemu/error-report.h"
+#include "qemu/main-loop.h"
+#include "qemu/queue.h"
+#include "qemu/timer.h"
 #include "hw/pci/pci_device.h"
 #include "system/host_iommu_device.h"
 #include "hw/vfio/vsmmu-iommufd.h"
@@ -141,6 +145,13 @@ int vsmmu_iommufd_invalidate(IOMMUFDBackend *be, uint32_t viommu_id,
     ret = ret ? -errno : 0;
     trace_vsmmu_iommufd_invalidate(be->fd, viommu_id, *num, inv.entry_num,
                                    ret);
+    /*
+     * A host value: never more than were sent, and on a failure the entry
+     * that failed is one of them
+     */
+    if (inv.entry_num > *num || (ret && inv.entry_num == *num)) {
+        inv.entry_num = *num ? *num - !!ret : 0;
+    }
     *num = inv.entry_num;
     return ret;
 }
@@ -198,27 +209,52 @@ bool vsmmu_iommufd_hw_queue_alloc(IOMMUFDBackend *be, uint32_t viommu_id,
     return true;
 }
 
-void *vsmmu_iommufd_mmap(IOMMUFDBackend *be, uint64_t offset, uint64_t len,
-                         Error **errp)
+void *vsmmu_iommufd_reserve(uint64_t len, Error **errp)
 {
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, be->fd,
-                   offset);
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
-    trace_vsmmu_iommufd_mmap(be->fd, offset, len,
-                             p == MAP_FAILED ? -errno : 0);
     if (p == MAP_FAILED) {
-        error_setg_errno(errp, errno, "mmap of iommufd offset 0x%" PRIx64
-                         " (%" PRIu64 " bytes) failed", offset, len);
+        error_setg_errno(errp, errno, "reserving %" PRIu64 " bytes of "
+                         "address space failed", len);
         return NULL;
     }
     return p;
 }
 
-void vsmmu_iommufd_munmap(void *addr, uint64_t len)
+bool vsmmu_iommufd_mmap_at(IOMMUFDBackend *be, void *addr, uint64_t offset,
+                           uint64_t len, Error **errp)
 {
-    int ret = munmap(addr, len);
+    void *p = mmap(addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+                   be->fd, offset);
+    int err = p == MAP_FAILED ? errno : 0;
 
-    trace_vsmmu_iommufd_munmap(addr, len, ret ? -errno : 0);
+    trace_vsmmu_iommufd_mmap(be->fd, addr, offset, len, -err);
+    if (p == MAP_FAILED) {
+        /* a failed MAP_FIXED may have unmapped the range: take it back */
+        vsmmu_iommufd_unmap_at(addr, len);
+        error_setg_errno(errp, err, "mmap of iommufd offset 0x%" PRIx64
+                         " (%" PRIu64 " bytes) failed", offset, len);
+        return false;
+    }
+    return true;
+}
+
+bool vsmmu_iommufd_unmap_at(void *addr, uint64_t len)
+{
+    /*
+     * MAP_FIXED replaces the iommufd mapping atomically: the kernel drops
+     * it (and its reference on the vIOMMU), and the address range is
+     * never free for another mmap() to take, so a late access through a
+     * stale pointer lands in zeroes, not in someone else's memory. Should
+     * even this fail (no memory for the VMA), the range is left as it is.
+     */
+    void *p = mmap(addr, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+                   -1, 0);
+
+    trace_vsmmu_iommufd_unmap(addr, len, p == MAP_FAILED ? -errno : 0);
+    return p != MAP_FAILED;
 }
 
 int vsmmu_iommufd_destroy(IOMMUFDBackend *be, uint32_t id)
@@ -232,6 +268,179 @@ int vsmmu_iommufd_destroy(IOMMUFDBackend *be, uint32_t id)
     ret = ret ? -errno : 0;
     trace_vsmmu_iommufd_destroy(be->fd, id, ret);
     return ret;
+}
+
+/* ---- deferred IOMMU_DESTROY ---------------------------------------------- */
+
+/*
+ * Retried from a bottom half first (the main loop has then left poll()
+ * and dropped its reference to a vEVENTQ's file), then from a timer with
+ * a doubling delay: 1 ms, 2 ms, ... 256 ms, about 1 s in all.
+ */
+#define VSMMU_REAP_MAX_TRIES    10
+#define VSMMU_REAP_DELAY_MS     1
+
+typedef struct VsmmuIommufdReap {
+    uint32_t id;
+    const char *what;            /* static: "vEVENTQ", "vIOMMU", ... */
+    bool after;                  /* only once every entry before is gone */
+    unsigned tries;
+    Object *hold;                /* released once the object is gone */
+    void (*done)(void *opaque);  /* called then */
+    void *opaque;
+    QTAILQ_ENTRY(VsmmuIommufdReap) link;
+} VsmmuIommufdReap;
+
+struct VsmmuIommufdReaper {
+    IOMMUFDBackend *be;
+    char *owner;
+    uint64_t *ioctls;
+    VsmmuReportLimit limit;
+    QTAILQ_HEAD(, VsmmuIommufdReap) queue;
+    unsigned pending;
+    unsigned rounds;             /* retry rounds since the queue was empty */
+    QEMUBH *bh;
+    QEMUTimer *timer;
+};
+
+/* Try @e once; true when it is settled (destroyed, or given up) */
+static bool vsmmu_reap_try(VsmmuIommufdReaper *r, VsmmuIommufdReap *e)
+{
+    Error *err = NULL;
+    int ret;
+
+    if (r->ioctls) {
+        (*r->ioctls)++;
+    }
+    ret = vsmmu_iommufd_destroy(r->be, e->id);
+    e->tries++;
+    trace_vsmmu_iommufd_reap(e->what, e->id, e->tries, ret);
+    if (ret == -EBUSY && e->tries < VSMMU_REAP_MAX_TRIES) {
+        return false;
+    }
+    if (ret) {
+        error_setg(&err, "%s: destroying %s %u failed%s: %s", r->owner,
+                   e->what, e->id, ret == -EBUSY ? " after retries" : "",
+                   strerror(-ret));
+        vsmmu_report_limited(&r->limit, err);
+    }
+    QTAILQ_REMOVE(&r->queue, e, link);
+    r->pending--;
+    if (e->hold) {
+        object_unref(e->hold);
+    }
+    if (e->done) {
+        e->done(e->opaque);
+    }
+    g_free(e);
+    return true;
+}
+
+/* One round over the queue; true when it is empty */
+static bool vsmmu_reap_run(VsmmuIommufdReaper *r)
+{
+    VsmmuIommufdReap *e, *next;
+    bool blocked = false;
+
+    QTAILQ_FOREACH_SAFE(e, &r->queue, link, next) {
+        if (e->after && blocked) {
+            continue;
+        }
+        if (!vsmmu_reap_try(r, e)) {
+            blocked = true;
+        }
+    }
+    if (QTAILQ_EMPTY(&r->queue)) {
+        r->rounds = 0;
+        return true;
+    }
+    return false;
+}
+
+static void vsmmu_reap_retry(void *opaque)
+{
+    VsmmuIommufdReaper *r = opaque;
+
+    if (!vsmmu_reap_run(r)) {
+        timer_mod(r->timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
+                  (VSMMU_REAP_DELAY_MS << MIN(r->rounds, 8)));
+        r->rounds++;
+    }
+}
+
+VsmmuIommufdReaper *vsmmu_iommufd_reaper_new(IOMMUFDBackend *be,
+                                             const char *owner,
+                                             uint64_t *ioctls)
+{
+    VsmmuIommufdReaper *r = g_new0(VsmmuIommufdReaper, 1);
+
+    r->be = be;
+    r->owner = g_strdup(owner);
+    r->ioctls = ioctls;
+    QTAILQ_INIT(&r->queue);
+    r->bh = qemu_bh_new(vsmmu_reap_retry, r);
+    r->timer = timer_new_ms(QEMU_CLOCK_REALTIME, vsmmu_reap_retry, r);
+    return r;
+}
+
+void vsmmu_iommufd_destroy_later(VsmmuIommufdReaper *r, uint32_t id,
+                                 const char *what, bool after, Object *hold,
+                                 void (*done)(void *opaque), void *opaque)
+{
+    VsmmuIommufdReap *e;
+
+    if (!id) {
+        return;
+    }
+    e = g_new0(VsmmuIommufdReap, 1);
+    e->id = id;
+    e->what = what;
+    e->after = after;
+    if (hold) {
+        e->hold = object_ref(hold);
+    }
+    e->done = done;
+    e->opaque = opaque;
+    QTAILQ_INSERT_TAIL(&r->queue, e, link);
+    /* At once unless it must wait for busy ones before it */
+    if ((r->pending++ && after) || !vsmmu_reap_try(r, e)) {
+        /* the queue is not empty: a retry is scheduled */
+        if (!timer_pending(r->timer)) {
+            qemu_bh_schedule(r->bh);
+        }
+    }
+}
+
+unsigned vsmmu_iommufd_reaper_pending(VsmmuIommufdReaper *r)
+{
+    return r ? r->pending : 0;
+}
+
+/* ---- reports of host refusals -------------------------------------------- */
+
+#define VSMMU_REPORT_BURST      5
+#define VSMMU_REPORT_WINDOW_MS  10000
+
+void vsmmu_report_limited(VsmmuReportLimit *l, Error *err)
+{
+    int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+
+    if (!l->window_start || now - l->window_start >= VSMMU_REPORT_WINDOW_MS) {
+        if (l->suppressed) {
+            warn_report("%u similar messages suppressed in the last %d s",
+                        l->suppressed, VSMMU_REPORT_WINDOW_MS / 1000);
+        }
+        l->window_start = now;
+        l->in_window = 0;
+        l->suppressed = 0;
+    }
+    if (l->in_window < VSMMU_REPORT_BURST) {
+        l->in_window++;
+        error_report_err(err);
+    } else {
+        l->suppressed++;
+        error_free(err);
+    }
 }
 
 bool vsmmu_iommufd_attach(HostIOMMUDevice *hiod, uint32_t hwpt_id,

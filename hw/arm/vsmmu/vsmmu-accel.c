@@ -21,6 +21,16 @@
  * software stage 1 serves them (their stage 2 is the identity), and every
  * guest command also takes effect there.
  *
+ * Everything here runs under the BQL (vCPU MMIO, bottom halves, the
+ * vEVENTQ fd handler, device plug and unplug) and holds no vsmmu lock:
+ * the host ioctls, DMA and interrupts it issues never run with one.
+ * Host objects are destroyed through a reaper (hw/vfio/vsmmu-iommufd.c):
+ * at once when the kernel lets us, else retried from the main loop, a
+ * vIOMMU always after its vEVENTQs and HW queues. Host values (IDRs,
+ * vEVENT sequence numbers and lengths, entry counts) are range-checked
+ * before use, and host refusals a guest can provoke again and again are
+ * reported through a rate limit.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -79,6 +89,11 @@ typedef struct VsmmuAccel {
     int veventq_fd;
     uint32_t vevent_seq;         /* next expected sequence number */
     bool vevent_seq_valid;
+    /* the last one is still being destroyed: make the next after it */
+    bool veventq_dying;
+
+    VsmmuIommufdReaper *reaper;
+    VsmmuReportLimit report_limit;
 } VsmmuAccel;
 
 static const char *vsmmu_kind_name(VsmmuStreamKind kind)
@@ -97,15 +112,22 @@ static const char *vsmmu_dev_name(VsmmuDevice *vdev)
            vdev->pdev ? vdev->pdev->name : "?";
 }
 
-static void vsmmu_host_destroy(VsmmuState *s, uint32_t *id)
+VsmmuIommufdReaper *vsmmu_accel_reaper(VsmmuState *s)
 {
-    if (*id) {
-        s->stats.host_ioctls++;
-        if (vsmmu_iommufd_destroy(s->host->be, *id)) {
-            error_report("vsmmu: failed to destroy iommufd object %u", *id);
-        }
-        *id = 0;
-    }
+    return s->host->reaper;
+}
+
+void vsmmu_accel_report(VsmmuState *s, Error *err)
+{
+    vsmmu_report_limited(&s->host->report_limit, err);
+}
+
+/* Destroyed at once, or retried from the main loop (never lost) */
+static void vsmmu_host_destroy(VsmmuState *s, uint32_t *id, const char *what)
+{
+    vsmmu_iommufd_destroy_later(s->host->reaper, *id, what, false, NULL,
+                                NULL, NULL);
+    *id = 0;
 }
 
 /* ---- host compatibility -------------------------------------------------- */
@@ -257,6 +279,21 @@ static int vsmmu_accel_nested(VsmmuState *s, uint32_t dev_id,
                                       vste, id, errp);
 }
 
+/*
+ * The vIOMMU goes after everything made on it that is still being
+ * destroyed (a vEVENTQ the main loop polls). Its stage 2 belongs to the
+ * assigned device's VFIO container, freed when @dev finalizes: the
+ * reaper holds @dev until the vIOMMU is gone.
+ */
+static void vsmmu_accel_viommu_destroy(VsmmuState *s, PCIDevice *dev)
+{
+    VsmmuAccel *h = s->host;
+
+    vsmmu_iommufd_destroy_later(h->reaper, h->viommu_id, "vIOMMU", true,
+                                dev ? OBJECT(dev) : NULL, NULL, NULL);
+    h->viommu_id = 0;
+}
+
 /* The first assigned device: vIOMMU and the abort/bypass domains */
 static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
                                 Error **errp)
@@ -305,16 +342,16 @@ static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
         vsmmu_accel_nested(s, vdev->dev_id, bypass_ste, &h->bypass_hwpt_id,
                            errp)) {
         error_prepend(errp, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
-        vsmmu_host_destroy(s, &h->abort_hwpt_id);
+        vsmmu_host_destroy(s, &h->abort_hwpt_id, "abort HWPT");
         vsmmu_cmdqv_accel_down(s);
-        vsmmu_host_destroy(s, &h->viommu_id);
+        vsmmu_accel_viommu_destroy(s, vdev->pdev);
         migrate_del_blocker(&h->migration_blocker);
         return false;
     }
     if (!vsmmu_cmdqv_accel_up(s, h->viommu_id, errp)) {
-        vsmmu_host_destroy(s, &h->bypass_hwpt_id);
-        vsmmu_host_destroy(s, &h->abort_hwpt_id);
-        vsmmu_host_destroy(s, &h->viommu_id);
+        vsmmu_host_destroy(s, &h->bypass_hwpt_id, "bypass HWPT");
+        vsmmu_host_destroy(s, &h->abort_hwpt_id, "abort HWPT");
+        vsmmu_accel_viommu_destroy(s, vdev->pdev);
         migrate_del_blocker(&h->migration_blocker);
         return false;
     }
@@ -325,7 +362,8 @@ static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
 
 static void vsmmu_accel_veventq_sync(VsmmuState *s);
 
-static void vsmmu_accel_host_down(VsmmuState *s)
+/* After the last device (@dev) detached: its objects go, children first */
+static void vsmmu_accel_host_down(VsmmuState *s, PCIDevice *dev)
 {
     VsmmuAccel *h = s->host;
 
@@ -333,9 +371,9 @@ static void vsmmu_accel_host_down(VsmmuState *s)
     h->ndevs = 0;
     vsmmu_accel_veventq_sync(s);
     vsmmu_cmdqv_accel_down(s);
-    vsmmu_host_destroy(s, &h->bypass_hwpt_id);
-    vsmmu_host_destroy(s, &h->abort_hwpt_id);
-    vsmmu_host_destroy(s, &h->viommu_id);
+    vsmmu_host_destroy(s, &h->bypass_hwpt_id, "bypass HWPT");
+    vsmmu_host_destroy(s, &h->abort_hwpt_id, "abort HWPT");
+    vsmmu_accel_viommu_destroy(s, dev);
     h->parent_hwpt_id = 0;
     g_clear_pointer(&h->first_dev, g_free);
     migrate_del_blocker(&h->migration_blocker);
@@ -360,7 +398,7 @@ static bool vsmmu_accel_vdevice(VsmmuState *s, VsmmuDevice *vdev,
     if (!pci_bus_is_root(vdev->sdev.bus) && !pci_bus_num(vdev->sdev.bus)) {
         return true;             /* bus number not assigned yet */
     }
-    vsmmu_host_destroy(s, &vdev->vdevice_id);
+    vsmmu_host_destroy(s, &vdev->vdevice_id, "vDEVICE");
     s->stats.host_ioctls++;
     if (!vsmmu_iommufd_vdevice_alloc(s->host->be, s->host->viommu_id,
                                      vdev->dev_id, sid, &vdev->vdevice_id,
@@ -385,7 +423,8 @@ static bool vsmmu_accel_attach_hwpt(VsmmuState *s, VsmmuDevice *vdev,
     }
     s->stats.host_ioctls++;
     if (!vsmmu_iommufd_attach(vdev->hiod, hwpt_id, &err)) {
-        error_reportf_err(err, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
+        error_prepend(&err, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
+        vsmmu_accel_report(s, err);
         return false;
     }
     vdev->hwpt_id = hwpt_id;
@@ -400,7 +439,7 @@ static void vsmmu_accel_install_abort(VsmmuState *s, VsmmuDevice *vdev)
 {
     if (vsmmu_accel_attach_hwpt(s, vdev, s->host->abort_hwpt_id,
                                 VSMMU_STREAM_ABORT)) {
-        vsmmu_host_destroy(s, &vdev->s1_hwpt_id);
+        vsmmu_host_destroy(s, &vdev->s1_hwpt_id, "nested HWPT");
     }
 }
 
@@ -409,7 +448,7 @@ static void vsmmu_accel_install_bypass(VsmmuState *s, VsmmuDevice *vdev)
 {
     if (vsmmu_accel_attach_hwpt(s, vdev, s->host->bypass_hwpt_id,
                                 VSMMU_STREAM_BYPASS)) {
-        vsmmu_host_destroy(s, &vdev->s1_hwpt_id);
+        vsmmu_host_destroy(s, &vdev->s1_hwpt_id, "nested HWPT");
     } else {
         vsmmu_accel_install_abort(s, vdev);
     }
@@ -466,8 +505,11 @@ static void vsmmu_accel_install(VsmmuState *s, VsmmuDevice *vdev, bool report)
         return;
     }
     if (!vsmmu_accel_vdevice(s, vdev, &err)) {
-        /* Without a vDEVICE the host cannot take this StreamID */
-        error_report_err(err);
+        /*
+         * Without a vDEVICE the host cannot take this StreamID (e.g. the
+         * guest renumbered a bus onto another device's StreamID)
+         */
+        vsmmu_accel_report(s, err);
         memset(&ev, 0, sizeof(ev));
         ev.id = VSMMU_EVT_C_BAD_STREAMID;
         ev.sid = smmu_get_sid(&vdev->sdev);
@@ -508,7 +550,7 @@ static void vsmmu_accel_install(VsmmuState *s, VsmmuDevice *vdev, bool report)
     if (ret) {
         /* -EIO: the host refuses this vSTE; the guest sees C_BAD_STE */
         if (ret != -EIO) {
-            error_report_err(err);
+            vsmmu_accel_report(s, err);
         } else {
             error_free(err);
         }
@@ -517,13 +559,13 @@ static void vsmmu_accel_install(VsmmuState *s, VsmmuDevice *vdev, bool report)
         return;
     }
     if (!vsmmu_accel_attach_hwpt(s, vdev, id, VSMMU_STREAM_S1)) {
-        vsmmu_host_destroy(s, &id);
+        vsmmu_host_destroy(s, &id, "nested HWPT");
         ev.id = VSMMU_EVT_C_BAD_STE;
         vsmmu_accel_bad_ste(s, vdev, &ev, true);
         return;
     }
     /* Replaced: the old nested domain is no longer in use */
-    vsmmu_host_destroy(s, &vdev->s1_hwpt_id);
+    vsmmu_host_destroy(s, &vdev->s1_hwpt_id, "nested HWPT");
     vdev->s1_hwpt_id = id;
     memcpy(vdev->vste, vste, sizeof(vste));
 }
@@ -544,6 +586,13 @@ static void vsmmu_accel_install_range(VsmmuState *s, uint32_t first,
 
 /* ---- vEVENTQ ------------------------------------------------------------- */
 
+/*
+ * One read of the vEVENTQ: at most VSMMU_VEVENT_BATCH records per call,
+ * the main loop calls again while more are pending. The host's records
+ * are checked before use: a sequence gap counts the records in it as
+ * lost, a sequence number out of the uAPI's [0, INT_MAX] counts one lost
+ * and starts the count again, a truncated record ends the read.
+ */
 static void vsmmu_accel_vevent_read(void *opaque)
 {
     VsmmuState *s = opaque;
@@ -555,28 +604,37 @@ static void vsmmu_accel_vevent_read(void *opaque)
     uint8_t *p = (uint8_t *)buf;
     ssize_t len = read(h->veventq_fd, buf, sizeof(buf));
     ssize_t off = 0;
+    Error *err = NULL;
 
     if (len < 0) {
         if (errno != EAGAIN && errno != EINTR) {
-            error_report("vsmmu: vEVENTQ read failed: %s", strerror(errno));
+            error_setg_errno(&err, errno, "vsmmu: vEVENTQ read failed");
+            vsmmu_accel_report(s, err);
         }
         return;
     }
+    len = MIN(len, (ssize_t)sizeof(buf));   /* a host that says more */
     while (off + (ssize_t)sizeof(struct iommufd_vevent_header) <= len) {
         struct iommufd_vevent_header hdr;
         uint64_t rec[4];
 
         memcpy(&hdr, p + off, sizeof(hdr));
         off += sizeof(hdr);
-        if (h->vevent_seq_valid && hdr.sequence != h->vevent_seq) {
-            /* Sequence numbers run [0, INT_MAX] and wrap */
-            uint32_t gap = (hdr.sequence - h->vevent_seq) & INT32_MAX;
+        if (hdr.sequence > INT32_MAX) {
+            h->vevent_seq_valid = false;
+            s->stats.host_events_lost++;
+            vsmmu_evtq_lost(s, 1);
+        } else {
+            if (h->vevent_seq_valid && hdr.sequence != h->vevent_seq) {
+                /* Sequence numbers run [0, INT_MAX] and wrap */
+                uint32_t gap = (hdr.sequence - h->vevent_seq) & INT32_MAX;
 
-            s->stats.host_events_lost += gap;
-            vsmmu_evtq_lost(s, gap);
+                s->stats.host_events_lost += gap;
+                vsmmu_evtq_lost(s, gap);
+            }
+            h->vevent_seq = (hdr.sequence + 1) & INT32_MAX;
+            h->vevent_seq_valid = true;
         }
-        h->vevent_seq = (hdr.sequence + 1) & INT32_MAX;
-        h->vevent_seq_valid = true;
         if (hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
             /* no payload; the gap before the next record counts them */
             trace_vsmmu_accel_vevent_lost(hdr.sequence);
@@ -585,7 +643,11 @@ static void vsmmu_accel_vevent_read(void *opaque)
             continue;
         }
         if (off + (ssize_t)sizeof(rec) > len) {
-            error_report("vsmmu: truncated vEVENTQ record");
+            error_setg(&err, "vsmmu: truncated vEVENTQ record (%zd bytes of "
+                       "%zu)", len - off, sizeof(rec));
+            vsmmu_accel_report(s, err);
+            s->stats.host_events_lost++;
+            vsmmu_evtq_lost(s, 1);
             break;
         }
         memcpy(rec, p + off, sizeof(rec));
@@ -599,45 +661,57 @@ static void vsmmu_accel_vevent_read(void *opaque)
     }
 }
 
-/* A vEVENTQ exists exactly while there is a vIOMMU and EVENTQEN is set */
+/* A vEVENTQ destroy the reaper had to retry is done */
+static void vsmmu_accel_veventq_reaped(void *opaque)
+{
+    VsmmuState *s = opaque;
+    VsmmuAccel *h = s->host;
+
+    h->veventq_dying = false;
+    vsmmu_accel_veventq_sync(s);
+    if (h->veventq_id) {
+        /*
+         * The guest's queue was enabled again while no vEVENTQ could
+         * take the host's events: some may have been lost
+         */
+        s->stats.host_events_lost++;
+        vsmmu_evtq_lost(s, 1);
+    }
+}
+
+/*
+ * A vEVENTQ exists exactly while there is a vIOMMU and EVENTQEN is set.
+ * Disabling hands it to the reaper: Linux refuses the destroy (EBUSY)
+ * while its file is referenced, which the main loop does while asleep in
+ * poll() on it, and a vCPU (a CR0 write, a hot-unplug) cannot wait for
+ * that. A vIOMMU allows one vEVENTQ of a type: while the previous one is
+ * still being destroyed, the next is made when it is gone.
+ */
 static void vsmmu_accel_veventq_sync(VsmmuState *s)
 {
     VsmmuAccel *h = s->host;
     bool want = h->ndevs && h->viommu_id &&
                 FIELD_EX32(s->cr0, CR0, EVENTQEN);
     Error *err = NULL;
-    uint32_t depth;
+    uint32_t depth, id;
 
     if (want == !!h->veventq_id) {
         return;
     }
     if (!want) {
-        int ret = -EBUSY;
-
         qemu_set_fd_handler(h->veventq_fd, NULL, NULL, NULL);
         close(h->veventq_fd);
         h->veventq_fd = -1;
-        /*
-         * Linux refuses to destroy a vEVENTQ (EBUSY) while its file is
-         * referenced, and a thread asleep in poll() on it holds a reference
-         * until poll() returns. From a vCPU thread (CR0, STE or hot-unplug
-         * writes), the main loop may still be in ppoll() with the
-         * descriptor: removing the handler has woken it, so it lets go
-         * within moments. Retry for a bounded time.
-         */
-        s->stats.host_ioctls++;
-        for (int i = 0; i < 2000 && ret == -EBUSY; i++) {
-            if (i) {
-                g_usleep(100);
-            }
-            ret = vsmmu_iommufd_destroy(h->be, h->veventq_id);
-        }
-        if (ret) {
-            error_report("vsmmu: failed to destroy vEVENTQ %u: %s",
-                         h->veventq_id, strerror(-ret));
-        }
+        id = h->veventq_id;
         h->veventq_id = 0;
+        /* cleared by vsmmu_accel_veventq_reaped(), at once or later */
+        h->veventq_dying = true;
+        vsmmu_iommufd_destroy_later(h->reaper, id, "vEVENTQ", false, NULL,
+                                    vsmmu_accel_veventq_reaped, s);
         return;
+    }
+    if (h->veventq_dying) {
+        return;                 /* vsmmu_accel_veventq_reaped() makes it */
     }
     depth = MAX(1u << vsmmu_queue_log2size(&s->eventq),
                 VSMMU_VEVENTQ_DEPTH_MIN);
@@ -649,8 +723,8 @@ static void vsmmu_accel_veventq_sync(VsmmuState *s)
          * Host faults cannot reach the guest until the next try (the guest
          * re-enabling its queue, a reset). Its queue says events were lost.
          */
-        error_reportf_err(err, "vsmmu: host events will not reach the "
-                          "guest: ");
+        error_prepend(&err, "vsmmu: host events will not reach the guest: ");
+        vsmmu_accel_report(s, err);
         h->veventq_id = 0;
         s->stats.host_events_lost++;
         vsmmu_evtq_lost(s, 1);
@@ -1011,7 +1085,7 @@ bool vsmmu_accel_attach(VsmmuState *s, VsmmuDevice *vdev,
     if (!vsmmu_accel_vdevice(s, vdev, errp)) {
         h->ndevs--;
         if (!h->ndevs) {
-            vsmmu_accel_host_down(s);
+            vsmmu_accel_host_down(s, pdev);
         }
         goto fail;
     }
@@ -1035,6 +1109,7 @@ fail:
 void vsmmu_accel_detach(VsmmuState *s, VsmmuDevice *vdev)
 {
     VsmmuAccel *h = s->host;
+    PCIDevice *pdev = vdev->pdev;
 
     if (!vdev->hiod) {
         return;
@@ -1045,13 +1120,13 @@ void vsmmu_accel_detach(VsmmuState *s, VsmmuDevice *vdev)
     }
     vsmmu_accel_attach_hwpt(s, vdev, vdev->parent_hwpt_id,
                             VSMMU_STREAM_BYPASS);
-    vsmmu_host_destroy(s, &vdev->s1_hwpt_id);
-    vsmmu_host_destroy(s, &vdev->vdevice_id);
+    vsmmu_host_destroy(s, &vdev->s1_hwpt_id, "nested HWPT");
+    vsmmu_host_destroy(s, &vdev->vdevice_id, "vDEVICE");
     vdev->hiod = NULL;
     vdev->pdev = NULL;
     vdev->msi_trigger = NULL;
     if (!--h->ndevs) {
-        vsmmu_accel_host_down(s);
+        vsmmu_accel_host_down(s, pdev);
     }
 }
 
@@ -1060,9 +1135,12 @@ void vsmmu_accel_detach(VsmmuState *s, VsmmuDevice *vdev)
 bool vsmmu_accel_realize(VsmmuState *s, Error **errp)
 {
     VsmmuAccel *h = g_new0(VsmmuAccel, 1);
+    const char *id = object_get_canonical_path_component(OBJECT(s));
+    g_autofree char *owner = g_strdup_printf("vsmmu %s", id ?: "");
 
     h->be = s->iommufd;
     h->veventq_fd = -1;
+    h->reaper = vsmmu_iommufd_reaper_new(h->be, owner, &s->stats.host_ioctls);
     s->host = h;
     s->backend = &vsmmu_backend_accel;
     return true;
@@ -1128,11 +1206,13 @@ void vsmmu_accel_info(VsmmuState *s, GString *buf)
         g_string_append_printf(buf, "  host: ioctls %" PRIu64
                                ", invalidate ioctls %" PRIu64
                                " carrying %" PRIu64 " commands, "
-                               "events %" PRIu64 ", lost %" PRIu64 "\n",
+                               "events %" PRIu64 ", lost %" PRIu64
+                               ", objects being destroyed %u\n",
                                s->stats.host_ioctls,
                                s->stats.host_inval_ioctls,
                                s->stats.host_inval_cmds,
                                s->stats.host_events,
-                               s->stats.host_events_lost);
+                               s->stats.host_events_lost,
+                               vsmmu_iommufd_reaper_pending(h->reaper));
     }
 }

@@ -22,6 +22,23 @@
  * emulated, their state moved out of and back into the host page as the
  * vIOMMU goes and comes, so any device may be unplugged.
  *
+ * Lifetimes. The page's MemoryRegion may be referenced by FlatViews for
+ * an RCU grace period after it is disabled (a vCPU that looked up the
+ * old view may still access it), and a MemoryRegion may only be
+ * finalized with its owner. So the region and the address range it
+ * points to are made once, at the first vIOMMU with a VINTF, and live as
+ * long as the vsmmu: the range is reserved with anonymous memory, the
+ * host page is mmapped over it (MAP_FIXED) while there is a vIOMMU, and
+ * when the vIOMMU goes the region is disabled and anonymous memory put
+ * back over the range (MAP_FIXED again, atomically). A late access
+ * through an old view then reads zeroes and writes nowhere that matters;
+ * the host mapping, which holds a reference on the vIOMMU in the kernel,
+ * is gone before the vIOMMU is destroyed. Nothing is ever munmapped, so
+ * no RCU callback is needed and nothing else can be mapped there.
+ *
+ * Everything here runs under the BQL with no vsmmu lock held: MMIO
+ * handlers, the vEVENTQ fd handler, attach/detach.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -43,22 +60,25 @@
 #define CMDQV_VEVENTQ_DEPTH     64
 /* Smallest queue the host takes: 2 commands */
 #define CMDQV_HOST_QUEUE_MIN    32
+/* Host values: LVCMDQ_ERR_MAP has 128 bits; PARAM fields have 4 */
+#define CMDQV_HOST_LOG2VCMDQS_MAX   7
+#define CMDQV_HOST_LOG2VSIDS_MAX    15
+#define CMDQV_HOST_VERSION_MAX      15
 
 struct VsmmuCmdqvHost {
     uint32_t viommu_id;
     struct iommu_viommu_tegra241_cmdqv data;    /* VIOMMU_ALLOC output */
     struct iommu_hw_info_tegra241_cmdqv info;
     uint8_t host_cmdqs;          /* host IDR1.CMDQS */
-
-    void *page;                  /* the mmapped VINTF page */
-    MemoryRegion page_mr;        /* ... as VINTF0 page 0 of the guest */
-    bool mapped;                 /* page_mr enabled */
+    bool page;                   /* the VINTF page is mapped at host_area */
 
     uint32_t hw_queue[CMDQV_MAX_VCMDQS];   /* HW queue id per lidx, 0 none */
     uint64_t made_from[CMDQV_MAX_VCMDQS];  /* BASE it (or its fault) is for */
 
     uint32_t veventq_id;
     int veventq_fd;
+    uint32_t vevent_seq;         /* next expected vEVENT sequence number */
+    bool vevent_seq_valid;
 };
 
 static IOMMUFDBackend *cmdqv_be(VsmmuState *s)
@@ -101,6 +121,17 @@ bool vsmmu_cmdqv_accel_viommu_type(VsmmuState *s, uint32_t dev_id,
     }
     trace_vsmmu_cmdqv_accel_host(info.version, info.log2vcmdqs,
                                  info.log2vsids);
+    /* Host values, before any use (shifts below) */
+    if (info.log2vcmdqs > CMDQV_HOST_LOG2VCMDQS_MAX ||
+        info.log2vsids > CMDQV_HOST_LOG2VSIDS_MAX ||
+        info.version > CMDQV_HOST_VERSION_MAX) {
+        error_setg(errp, "vsmmu: the host CMDQV reports log2vcmdqs=%u, "
+                   "log2vsids=%u, version=%u; at most %u, %u and %u are "
+                   "possible", info.log2vcmdqs, info.log2vsids, info.version,
+                   CMDQV_HOST_LOG2VCMDQS_MAX, CMDQV_HOST_LOG2VSIDS_MAX,
+                   CMDQV_HOST_VERSION_MAX);
+        return false;
+    }
     /* cmdqv=auto decided now (cold plug): the guest has not probed yet */
     vsmmu_cmdqv_cap_cmdqs(s);
     guest_cmdqs = FIELD_EX32(s->idr[1], IDR1, CMDQS);
@@ -151,27 +182,22 @@ static void cmdqv_map_update(VsmmuState *s)
             want = false;
         }
     }
-    if (want != h->mapped) {
-        memory_region_set_enabled(&h->page_mr, want);
-        h->mapped = want;
+    if (want != cv->host_mapped) {
+        memory_region_set_enabled(&cv->host_mr, want);
+        cv->host_mapped = want;
         trace_vsmmu_cmdqv_accel_map(want);
     }
 }
 
+/* Descending: a HW queue holds a reference on the one below it */
 static void cmdqv_queue_destroy(VsmmuState *s, unsigned lidx)
 {
     VsmmuCmdqvHost *h = s->cmdqv.host;
-    int ret;
 
     s->cmdqv.host_live[lidx] = false;
-    s->stats.host_ioctls++;
-    ret = vsmmu_iommufd_destroy(cmdqv_be(s), h->hw_queue[lidx]);
-    if (ret) {
-        error_report("vsmmu: cmdqv: destroying HW queue %u (logical VCMDQ "
-                     "%u) failed: %s", h->hw_queue[lidx], lidx,
-                     strerror(-ret));
-    }
     trace_vsmmu_cmdqv_accel_queue_destroy(lidx, h->hw_queue[lidx]);
+    vsmmu_iommufd_destroy_later(vsmmu_accel_reaper(s), h->hw_queue[lidx],
+                                "HW queue", false, NULL, NULL, NULL);
     h->hw_queue[lidx] = 0;
 }
 
@@ -258,9 +284,13 @@ static void cmdqv_queue_make(VsmmuState *s, unsigned lidx, unsigned q)
             return;
         }
     }
-    /* The user learns why; the guest sees the queue's fetches abort */
-    error_reportf_err(err, "vsmmu: cmdqv: the host cannot back logical "
-                      "VCMDQ %u: ", lidx);
+    /*
+     * The user learns why (rate-limited: the guest may write BASE again
+     * and again); the guest sees the queue's fetches abort
+     */
+    error_prepend(&err, "vsmmu: cmdqv: the host cannot back logical VCMDQ "
+                  "%u: ", lidx);
+    vsmmu_accel_report(s, err);
     qemu_log_mask(LOG_GUEST_ERROR, "vsmmu-cmdqv: VCMDQ %u BASE 0x%" PRIx64
                   " cannot be used; its commands abort\n", q, vq->q.base);
     vq->host_fault = true;
@@ -320,54 +350,85 @@ static void cmdqv_host_sync(VsmmuState *s)
 
 /* ---- errors: the TEGRA241 vEVENTQ ---------------------------------------- */
 
+/* What a lost record would have said: every host queue in error */
+static void cmdqv_vevent_rebuild(VsmmuCmdqv *cv, uint64_t map[2])
+{
+    map[0] = map[1] = 0;
+    for (unsigned l = 0; l < cv->num_vcmdqs; l++) {
+        uint32_t *r = (uint32_t *)(cv->host_page0 + CMDQV_VCMDQ_STRIDE * l);
+
+        if (cv->host_live[l] &&
+            ((cmdqv_hreg(r, R_VCMDQ_GERROR) ^
+              cmdqv_hreg(r, R_VCMDQ_GERRORN)) & 1)) {
+            map[l / 64] |= 1ULL << (l % 64);
+        }
+    }
+}
+
+/*
+ * One read of the vEVENTQ (bounded: a buffer of records per call). The
+ * host's records are checked before use: a truncated one ends the read,
+ * a sequence gap or a sequence number out of [0, INT_MAX] counts as lost
+ * records, whose map is rebuilt from the host queues; bits beyond the
+ * guest's queues are ignored.
+ */
 static void cmdqv_vevent_read(void *opaque)
 {
     VsmmuState *s = opaque;
     VsmmuCmdqv *cv = &s->cmdqv;
+    VsmmuCmdqvHost *h = cv->host;
     struct {
         struct iommufd_vevent_header hdr;
         struct iommu_vevent_tegra241_cmdqv evt;
     } QEMU_PACKED buf[8];
     uint8_t *p = (uint8_t *)buf;
-    ssize_t len = read(cv->host->veventq_fd, buf, sizeof(buf));
+    ssize_t len = read(h->veventq_fd, buf, sizeof(buf));
     ssize_t off = 0;
     bool raise = false;
+    Error *err = NULL;
 
     if (len < 0) {
         if (errno != EAGAIN && errno != EINTR) {
-            error_report("vsmmu: cmdqv: vEVENTQ read failed: %s",
-                         strerror(errno));
+            error_setg_errno(&err, errno, "vsmmu: cmdqv: vEVENTQ read "
+                             "failed");
+            vsmmu_accel_report(s, err);
         }
         return;
     }
+    if (len > (ssize_t)sizeof(buf)) {
+        len = sizeof(buf);      /* a host that says it wrote more */
+    }
     while (off + (ssize_t)sizeof(struct iommufd_vevent_header) <= len) {
         struct iommufd_vevent_header hdr;
-        uint64_t map[2];
+        uint64_t map[2] = { 0, 0 }, now[2];
+        bool lost;
 
         memcpy(&hdr, p + off, sizeof(hdr));
         off += sizeof(hdr);
-        if (hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
-            /* what was lost: every host queue showing an active error */
-            map[0] = map[1] = 0;
-            for (unsigned l = 0; l < cv->num_vcmdqs; l++) {
-                uint32_t *r = (uint32_t *)
-                    (cv->host_page0 + CMDQV_VCMDQ_STRIDE * l);
-
-                if (cv->host_live[l] &&
-                    ((cmdqv_hreg(r, R_VCMDQ_GERROR) ^
-                      cmdqv_hreg(r, R_VCMDQ_GERRORN)) & 1)) {
-                    map[l / 64] |= 1ULL << (l % 64);
-                }
-            }
-        } else {
+        lost = hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS ||
+               hdr.sequence > INT32_MAX ||
+               (h->vevent_seq_valid && hdr.sequence != h->vevent_seq);
+        h->vevent_seq_valid = hdr.sequence <= INT32_MAX;
+        h->vevent_seq = (hdr.sequence + 1) & INT32_MAX;
+        if (!(hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS)) {
             if (off + (ssize_t)sizeof(map) > len) {
-                error_report("vsmmu: cmdqv: truncated vEVENTQ record");
-                break;
+                error_setg(&err, "vsmmu: cmdqv: truncated vEVENTQ record "
+                           "(%zd bytes of %zu)", len - off, sizeof(map));
+                vsmmu_accel_report(s, err);
+                lost = true;
+                off = len;
+            } else {
+                memcpy(map, p + off, sizeof(map));
+                off += sizeof(map);
+                map[0] = le64_to_cpu(map[0]);
+                map[1] = le64_to_cpu(map[1]);
             }
-            memcpy(map, p + off, sizeof(map));
-            off += sizeof(map);
-            map[0] = le64_to_cpu(map[0]);
-            map[1] = le64_to_cpu(map[1]);
+        }
+        if (lost) {
+            /* what was lost: the host queues still in error */
+            cmdqv_vevent_rebuild(cv, now);
+            map[0] |= now[0];
+            map[1] |= now[1];
         }
         trace_vsmmu_cmdqv_accel_vevent(hdr.sequence, map[0], map[1]);
         s->stats.host_events++;
@@ -432,8 +493,54 @@ static void cmdqv_state_from_host(VsmmuState *s)
         vq->q.cons = cmdqv_hreg(r, R_VCMDQ_CONS);
         vq->q.prod = cmdqv_hreg(r, R_VCMDQ_PROD);
         vq->config = cmdqv_hreg(r, R_VCMDQ_CONFIG) & R_VCMDQ_CONFIG_EN_MASK;
-        vq->gerror = cmdqv_hreg(r, R_VCMDQ_GERROR);
-        vq->gerrorn = cmdqv_hreg(r, R_VCMDQ_GERRORN);
+        vq->gerror = cmdqv_hreg(r, R_VCMDQ_GERROR) &
+                     R_VCMDQ_GERROR_CMDQ_ERR_MASK;
+        vq->gerrorn = cmdqv_hreg(r, R_VCMDQ_GERRORN) &
+                      R_VCMDQ_GERROR_CMDQ_ERR_MASK;
+    }
+}
+
+/*
+ * The address range and the region for the host page, once for the
+ * device's life (see the top of this file)
+ */
+static bool cmdqv_host_area_init(VsmmuState *s, Error **errp)
+{
+    VsmmuCmdqv *cv = &s->cmdqv;
+
+    if (cv->host_area) {
+        return true;
+    }
+    cv->host_area = vsmmu_iommufd_reserve(CMDQV_HOST_PAGE_SIZE, errp);
+    if (!cv->host_area) {
+        return false;
+    }
+    memory_region_init_ram_device_ptr(&cv->host_mr, OBJECT(s),
+                                      "vsmmu-cmdqv-vintf0-page0",
+                                      CMDQV_HOST_PAGE_SIZE, cv->host_area);
+    memory_region_set_enabled(&cv->host_mr, false);
+    memory_region_add_subregion_overlap(&cv->mmio, CMDQV_VINTF0_PAGE0,
+                                        &cv->host_mr, 1);
+    return true;
+}
+
+/* The page out of the guest, then out of QEMU: anonymous memory back */
+static void cmdqv_page_unmap(VsmmuState *s)
+{
+    VsmmuCmdqv *cv = &s->cmdqv;
+    Error *err = NULL;
+
+    if (cv->host_mapped) {
+        memory_region_set_enabled(&cv->host_mr, false);
+        cv->host_mapped = false;
+        trace_vsmmu_cmdqv_accel_map(false);
+    }
+    cv->host_page0 = NULL;
+    s->stats.host_ioctls++;
+    if (!vsmmu_iommufd_unmap_at(cv->host_area, CMDQV_HOST_PAGE_SIZE)) {
+        error_setg_errno(&err, errno, "vsmmu: cmdqv: the host VINTF page "
+                         "stays mapped (its vIOMMU cannot be destroyed)");
+        vsmmu_accel_report(s, err);
     }
 }
 
@@ -453,33 +560,30 @@ bool vsmmu_cmdqv_accel_up(VsmmuState *s, uint32_t viommu_id, Error **errp)
                    CMDQV_HOST_PAGE_SIZE);
         goto fail;
     }
+    if (!cmdqv_host_area_init(s, errp)) {
+        goto fail;
+    }
     s->stats.host_ioctls++;
-    h->page = vsmmu_iommufd_mmap(cmdqv_be(s), h->data.out_vintf_mmap_offset,
-                                 CMDQV_HOST_PAGE_SIZE, errp);
-    if (!h->page) {
+    if (!vsmmu_iommufd_mmap_at(cmdqv_be(s), cv->host_area,
+                               h->data.out_vintf_mmap_offset,
+                               CMDQV_HOST_PAGE_SIZE, errp)) {
         goto fail;
     }
     trace_vsmmu_cmdqv_accel_up(viommu_id, h->data.out_vintf_mmap_offset,
                                h->data.out_vintf_mmap_length);
-    memory_region_init_ram_device_ptr(&h->page_mr, OBJECT(s),
-                                      "vsmmu-cmdqv-vintf0-page0",
-                                      CMDQV_HOST_PAGE_SIZE, h->page);
-    memory_region_set_enabled(&h->page_mr, false);
-    memory_region_add_subregion_overlap(&cv->mmio, CMDQV_VINTF0_PAGE0,
-                                        &h->page_mr, 1);
+    h->page = true;
+    cv->host_page0 = cv->host_area;
 
     s->stats.host_ioctls++;
     if (!vsmmu_iommufd_veventq_alloc(cmdqv_be(s), viommu_id,
                                      IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV,
                                      CMDQV_VEVENTQ_DEPTH, &h->veventq_id,
                                      &h->veventq_fd, errp)) {
-        memory_region_del_subregion(&cv->mmio, &h->page_mr);
-        object_unparent(OBJECT(&h->page_mr));
-        vsmmu_iommufd_munmap(h->page, CMDQV_HOST_PAGE_SIZE);
+        cmdqv_page_unmap(s);
         goto fail;
     }
+    h->vevent_seq_valid = false;
     qemu_set_fd_handler(h->veventq_fd, cmdqv_vevent_read, NULL, s);
-    cv->host_page0 = h->page;
     cv->host_sync = cmdqv_host_sync;
     /* Queues the guest set up while there was no vIOMMU */
     cmdqv_host_sync(s);
@@ -503,21 +607,22 @@ void vsmmu_cmdqv_accel_down(VsmmuState *s)
     trace_vsmmu_cmdqv_accel_down(h->viommu_id);
     if (h->page) {
         cmdqv_state_from_host(s);
-        if (h->mapped) {
-            memory_region_set_enabled(&h->page_mr, false);
-        }
+        cmdqv_page_unmap(s);
         for (int l = cv->num_vcmdqs - 1; l >= 0; l--) {
             if (cv->host_live[l]) {
                 cmdqv_queue_destroy(s, l);
             }
         }
+        /*
+         * The main loop may still poll the file (unplug from a vCPU
+         * thread): the reaper retries the destroy from the main loop,
+         * and the vIOMMU waits for it there
+         */
         qemu_set_fd_handler(h->veventq_fd, NULL, NULL, NULL);
         close(h->veventq_fd);
-        s->stats.host_ioctls++;
-        vsmmu_iommufd_destroy(cmdqv_be(s), h->veventq_id);
-        memory_region_del_subregion(&cv->mmio, &h->page_mr);
-        object_unparent(OBJECT(&h->page_mr));
-        vsmmu_iommufd_munmap(h->page, CMDQV_HOST_PAGE_SIZE);
+        vsmmu_iommufd_destroy_later(vsmmu_accel_reaper(s), h->veventq_id,
+                                    "CMDQV vEVENTQ", false, NULL, NULL,
+                                    NULL);
     }
     for (unsigned q = 0; q < cv->num_vcmdqs; q++) {
         cv->vcmdq[q].host_fault = false;
@@ -544,7 +649,8 @@ void vsmmu_cmdqv_accel_info(VsmmuState *s, GString *buf)
         return;
     }
     g_string_append_printf(buf, "    VINTF page 0 %s; HW queues:",
-                           h->mapped ? "mapped into the guest" : "trapped");
+                           cv->host_mapped ? "mapped into the guest" :
+                           "trapped");
     for (unsigned l = 0; l < cv->num_vcmdqs; l++) {
         if (cv->host_live[l]) {
             g_string_append_printf(buf, " %u=%u", l, h->hw_queue[l]);

@@ -49,6 +49,15 @@ bool vsmmu_cmdqv_vintf_enabled(VsmmuCmdqv *cv);
 /* Pulse the CMDQV interrupt (an error map changed) */
 void vsmmu_cmdqv_irq(VsmmuState *s);
 
+/* ---- the accelerated backend's services (vsmmu-accel.c) ------------------ */
+
+typedef struct VsmmuIommufdReaper VsmmuIommufdReaper;
+
+/* Where host objects go to be destroyed, in order, retried on EBUSY */
+VsmmuIommufdReaper *vsmmu_accel_reaper(VsmmuState *s);
+/* Report a host refusal the guest can provoke again: rate-limited */
+void vsmmu_accel_report(VsmmuState *s, Error *err);
+
 /* ---- accelerated (vsmmu-cmdqv-accel.c), called by vsmmu-accel.c ---------- */
 
 /*
@@ -63,7 +72,10 @@ bool vsmmu_cmdqv_accel_viommu_type(VsmmuState *s, uint32_t dev_id,
                                    void **data, uint32_t *len, Error **errp);
 /* After VIOMMU_ALLOC: map the VINTF page, vEVENTQ, the guest's queues */
 bool vsmmu_cmdqv_accel_up(VsmmuState *s, uint32_t viommu_id, Error **errp);
-/* Before the vIOMMU goes: queues (descending), vEVENTQ, page */
+/*
+ * Before the vIOMMU goes: page unmapped from the guest and from QEMU,
+ * queues destroyed (descending), vEVENTQ handed to the reaper
+ */
 void vsmmu_cmdqv_accel_down(VsmmuState *s);
 /* `info vsmmu` lines */
 void vsmmu_cmdqv_accel_info(VsmmuState *s, GString *buf);

@@ -35,6 +35,7 @@ static void vsmmu_describe(VsmmuState *s, GString *buf)
 {
     PCIBus *bus = s->smmu.primary_bus;
 
+    /* Under the BQL, which owns the model; no vsmmu lock (a leaf) */
     g_string_append_printf(buf, "%s: root bus %s, registers at 0x%"
                            HWADDR_PRIx ", SMMUEN %u\n",
                            object_get_canonical_path_component(OBJECT(s)),

@@ -44,7 +44,8 @@ int vsmmu_iommufd_nested_alloc(IOMMUFDBackend *be, uint32_t dev_id,
 
 /*
  * IOMMU_HWPT_INVALIDATE on a vIOMMU with raw Arm SMMUv3 commands.
- * *num: in, how many; out, how many the host handled (also on failure).
+ * *num: in, how many; out, how many the host handled (also on failure),
+ * never more than were sent whatever the host says.
  * Returns 0 or -errno.
  */
 int vsmmu_iommufd_invalidate(IOMMUFDBackend *be, uint32_t viommu_id,
@@ -61,13 +62,60 @@ bool vsmmu_iommufd_hw_queue_alloc(IOMMUFDBackend *be, uint32_t viommu_id,
                                   uint64_t iova, uint64_t len,
                                   uint32_t *out_id, Error **errp);
 
-/* mmap() of a region the iommufd exposes (e.g. a Tegra241 VINTF page) */
-void *vsmmu_iommufd_mmap(IOMMUFDBackend *be, uint64_t offset, uint64_t len,
-                         Error **errp);
-void vsmmu_iommufd_munmap(void *addr, uint64_t len);
+/*
+ * Regions the iommufd exposes (a Tegra241 VINTF page) are mapped over an
+ * address range reserved once: vsmmu_iommufd_reserve() takes @len bytes
+ * of anonymous memory, vsmmu_iommufd_mmap_at() maps the region at
+ * @offset exactly there (MAP_FIXED), vsmmu_iommufd_unmap_at() puts
+ * anonymous memory back. The range is never unmapped, so pointers to it
+ * (a RAM-device MemoryRegion's, through FlatViews an RCU grace period
+ * old) stay valid: they read zeroes once the host mapping is gone.
+ */
+void *vsmmu_iommufd_reserve(uint64_t len, Error **errp);
+bool vsmmu_iommufd_mmap_at(IOMMUFDBackend *be, void *addr, uint64_t offset,
+                           uint64_t len, Error **errp);
+bool vsmmu_iommufd_unmap_at(void *addr, uint64_t len);
 
 /* IOMMU_DESTROY; returns 0 or -errno (e.g. -EBUSY while still in use) */
 int vsmmu_iommufd_destroy(IOMMUFDBackend *be, uint32_t id);
+
+/*
+ * Reports of host refusals a guest can provoke again and again: at most
+ * a few per 10 s, then a count of those suppressed. Zero-initialise.
+ */
+typedef struct VsmmuReportLimit {
+    int64_t window_start;
+    unsigned in_window;
+    unsigned suppressed;
+} VsmmuReportLimit;
+
+/* error_report_err() through @l; frees @err */
+void vsmmu_report_limited(VsmmuReportLimit *l, Error *err);
+
+/*
+ * Deferred IOMMU_DESTROY. Linux answers EBUSY while an object is in use,
+ * e.g. a vEVENTQ whose file another thread still holds in poll() (QEMU's
+ * main loop, when the destroy comes from a vCPU thread). An object handed
+ * to vsmmu_iommufd_destroy_later() is destroyed at once if possible,
+ * else retried from a bottom half, then from a timer, in the main loop
+ * (bounded; a final failure is reported through a rate limit). With
+ * @after it waits until every object handed before it is gone: give a
+ * parent (vIOMMU) after its children (vEVENTQs, HW queues). @hold, if
+ * not NULL, is referenced until the object is gone (e.g. the device
+ * whose finalize frees the stage 2 the vIOMMU holds); @done(@opaque), if
+ * not NULL, is called then (also when destroyed at once). BQL only.
+ */
+typedef struct VsmmuIommufdReaper VsmmuIommufdReaper;
+
+/* @owner names the objects' owner in reports; @ioctls counts IOMMU_DESTROYs */
+VsmmuIommufdReaper *vsmmu_iommufd_reaper_new(IOMMUFDBackend *be,
+                                             const char *owner,
+                                             uint64_t *ioctls);
+void vsmmu_iommufd_destroy_later(VsmmuIommufdReaper *r, uint32_t id,
+                                 const char *what, bool after, Object *hold,
+                                 void (*done)(void *opaque), void *opaque);
+/* Objects still waiting to be destroyed */
+unsigned vsmmu_iommufd_reaper_pending(VsmmuIommufdReaper *r);
 
 /* Attach (replace) the device's domain: VFIO_DEVICE_ATTACH_IOMMUFD_PT */
 bool vsmmu_iommufd_attach(HostIOMMUDevice *hiod, uint32_t hwpt_id,

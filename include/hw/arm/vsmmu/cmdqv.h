@@ -69,7 +69,16 @@ typedef struct VsmmuCmdqv {
 
     /* Accelerated: the host VINTF, NULL when emulated (cmdqv-accel.c) */
     VsmmuCmdqvHost *host;
-    uint8_t *host_page0;         /* its page 0, mmapped from iommufd */
+    uint8_t *host_page0;         /* its page 0 (host_area) while mapped */
+    /*
+     * Where the host VINTF page is mapped, and the RAM-device region that
+     * overlays it on VINTF0 page 0: both made at the first vIOMMU with a
+     * host VINTF and kept for the device's life (the region is finalized
+     * only with its owner; the address range stays reserved)
+     */
+    void *host_area;
+    MemoryRegion host_mr;
+    bool host_mapped;            /* host_mr enabled */
     bool host_live[CMDQV_MAX_VCMDQS];    /* logical queue backed by host */
     /* make the host's queues follow the guest's programming */
     void (*host_sync)(VsmmuState *s);
