@@ -544,6 +544,11 @@ static void cmdqv_page_unmap(VsmmuState *s)
     }
 }
 
+static void cmdqv_host_load(VsmmuState *s)
+{
+    cmdqv_state_to_host(s);
+}
+
 bool vsmmu_cmdqv_accel_up(VsmmuState *s, uint32_t viommu_id, Error **errp)
 {
     VsmmuCmdqv *cv = &s->cmdqv;
@@ -585,6 +590,7 @@ bool vsmmu_cmdqv_accel_up(VsmmuState *s, uint32_t viommu_id, Error **errp)
     h->vevent_seq_valid = false;
     qemu_set_fd_handler(h->veventq_fd, cmdqv_vevent_read, NULL, s);
     cv->host_sync = cmdqv_host_sync;
+    cv->host_load = cmdqv_host_load;
     /* Queues the guest set up while there was no vIOMMU */
     cmdqv_host_sync(s);
     cmdqv_state_to_host(s);
@@ -630,6 +636,7 @@ void vsmmu_cmdqv_accel_down(VsmmuState *s)
     memset(cv->host_err_map, 0, sizeof(cv->host_err_map));
     cv->host_page0 = NULL;
     cv->host_sync = NULL;
+    cv->host_load = NULL;
     cv->host = NULL;
     g_free(h);
 }

@@ -26,6 +26,7 @@
 #include "hw/sysbus.h"
 #include "migration/vmstate.h"
 #include "system/hostmem.h"
+#include "system/runstate.h"
 #include "vsmmu-internal.h"
 #include "vsmmu-cmdqv.h"
 #include "trace.h"
@@ -541,6 +542,12 @@ static bool cmdqv_is_page1(hwaddr off)
            off >= CMDQV_VINTF0_PAGE1;
 }
 
+/*
+ * The handlers run under the BQL, which owns the whole guest model
+ * (docs/security.md); they take no vsmmu lock, so what they call (the
+ * command engine's DMA and MSIs, the interrupt, host ioctls, memory
+ * region changes) never runs with one held.
+ */
 static MemTxResult cmdqv_read(void *opaque, hwaddr off, uint64_t *data,
                               unsigned size, MemTxAttrs attrs)
 {
@@ -654,6 +661,9 @@ void vsmmu_cmdqv_cap_cmdqs(VsmmuState *s)
     }
 }
 
+static void cmdqv_vm_state_change(void *opaque, bool running,
+                                  RunState state);
+
 bool vsmmu_cmdqv_realize(VsmmuState *s, Error **errp)
 {
     VsmmuCmdqv *cv = &s->cmdqv;
@@ -684,6 +694,7 @@ bool vsmmu_cmdqv_realize(VsmmuState *s, Error **errp)
     memory_region_init_io(&cv->regs, OBJECT(s), &cmdqv_ops, s,
                           "vsmmu-cmdqv-regs", CMDQV_MMIO_SIZE);
     memory_region_add_subregion(&cv->mmio, 0, &cv->regs);
+    qemu_add_vm_change_state_handler(cmdqv_vm_state_change, s);
     return true;
 }
 
@@ -757,6 +768,80 @@ static bool vmstate_cmdqv_needed(void *opaque)
     return s->cmdqv.present;
 }
 
+/*
+ * The stream may come from a compromised source: every field is brought
+ * back to what a guest could have written, as if it had (reserved bits
+ * clear, ALLOC naming VINTF0 and an existing logical queue, nothing for
+ * queues beyond cmdqv-vcmdqs). Queue sizes and indices need nothing: the
+ * engine clamps LOG2SIZE to IDR1.CMDQS and masks PROD and CONS.
+ */
+static int vmstate_cmdqv_post_load(void *opaque, int version_id)
+{
+    VsmmuState *s = opaque;
+    VsmmuCmdqv *cv = &s->cmdqv;
+    unsigned nq = cv->present ? cv->num_vcmdqs : 0;
+
+    cv->vintf_config &= R_VINTF_CONFIG_EN_MASK | R_VINTF_CONFIG_VMID_MASK;
+    for (unsigned i = 0; i < CMDQV_MAX_SIDS; i++) {
+        if (i >= cv->num_sids) {
+            cv->sid_match[i] = cv->sid_replace[i] = 0;
+        }
+        cv->sid_match[i] &= R_VINTF_SID_MATCH_ENABLE_MASK |
+                            R_VINTF_SID_MATCH_VIRT_SID_MASK;
+        cv->sid_replace[i] &= R_VINTF_SID_REPLACE_PHYS_SID_MASK;
+    }
+    for (unsigned q = 0; q < CMDQV_MAX_VCMDQS; q++) {
+        VsmmuVcmdq *vq = &cv->vcmdq[q];
+
+        if (q >= nq) {
+            memset(vq, 0, sizeof(*vq));
+            continue;
+        }
+        vq->q.base &= R_VCMDQ_BASE_ADDR_MASK | R_VCMDQ_BASE_LOG2SIZE_MASK;
+        vq->config &= R_VCMDQ_CONFIG_EN_MASK;
+        vq->gerror &= R_VCMDQ_GERROR_CMDQ_ERR_MASK;
+        vq->gerrorn &= R_VCMDQ_GERROR_CMDQ_ERR_MASK;
+        vq->alloc &= R_CMDQV_CMDQ_ALLOC_ALLOCATED_MASK |
+                     R_CMDQV_CMDQ_ALLOC_LVCMDQ_MASK |
+                     R_CMDQV_CMDQ_ALLOC_VINTF_MASK;
+        if (FIELD_EX32(vq->alloc, CMDQV_CMDQ_ALLOC, VINTF) != 0 ||
+            FIELD_EX32(vq->alloc, CMDQV_CMDQ_ALLOC, LVCMDQ) >= nq) {
+            vq->alloc = FIELD_DP32(vq->alloc, CMDQV_CMDQ_ALLOC, ALLOCATED, 0);
+        }
+        vq->host_fault = false;
+        vcmdq_prepare(s, vq);
+    }
+    memset(cv->host_err_map, 0, sizeof(cv->host_err_map));
+    /* a destination with a host VINTF: its queues follow what was loaded */
+    cmdqv_host_sync(s);
+    if (cv->host_load) {
+        cv->host_load(s);
+    }
+    /* queues left with commands are consumed when the VM runs */
+    cv->kick_pending = true;
+    trace_vsmmu_cmdqv_post_load(cv->config, cv->vintf_config);
+    return 0;
+}
+
+/* The VM runs (after an incoming migration): consume pending VCMDQs */
+static void cmdqv_vm_state_change(void *opaque, bool running, RunState state)
+{
+    VsmmuState *s = opaque;
+    VsmmuCmdqv *cv = &s->cmdqv;
+
+    if (!running || !cv->kick_pending) {
+        return;
+    }
+    cv->kick_pending = false;
+    for (unsigned q = 0; q < cmdqv_nq(cv); q++) {
+        int lidx = vsmmu_cmdqv_lidx(cv, q);
+
+        if (!cmdqv_host_regs(cv, lidx) && !vsmmu_queue_empty(&cv->vcmdq[q].q)) {
+            vcmdq_kick(s, q);
+        }
+    }
+}
+
 static const VMStateDescription vmstate_vsmmu_vcmdq = {
     .name = "vsmmu-vcmdq",
     .version_id = 1,
@@ -780,6 +865,7 @@ const VMStateDescription vmstate_vsmmu_cmdqv = {
     .version_id = 1,
     .minimum_version_id = 1,
     .needed = vmstate_cmdqv_needed,
+    .post_load = vmstate_cmdqv_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(cmdqv.config, VsmmuState),
         VMSTATE_UINT64(cmdqv.vintf_int_mask, VsmmuState),

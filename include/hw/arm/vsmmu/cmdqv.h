@@ -82,6 +82,10 @@ typedef struct VsmmuCmdqv {
     bool host_live[CMDQV_MAX_VCMDQS];    /* logical queue backed by host */
     /* make the host's queues follow the guest's programming */
     void (*host_sync)(VsmmuState *s);
+    /* after an incoming migration: the loaded queue state to the host */
+    void (*host_load)(VsmmuState *s);
+    /* loaded by migration: consume non-empty queues when the VM runs */
+    bool kick_pending;
 
     /* Counters (x-stats-vcmdq-*), never guest-visible */
     uint64_t stats_traps;        /* trapped accesses to VCMDQ pages */
