@@ -128,18 +128,22 @@ static char *hostile_end(Hostile *h)
     return text;
 }
 
-static uint64_t qstat(Hostile *h, const char *name)
+static uint64_t qts_stat(QTestState *qts, const char *name)
 {
-    QDict *resp = qtest_qmp(h->f.sh->qts, "{'execute': 'qom-get', "
-                            "'arguments': {'path': "
-                            "'/machine/peripheral/vsmmu0', 'property': %s}}",
-                            name);
+    QDict *resp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
+                            "{'path': '/machine/peripheral/vsmmu0', "
+                            "'property': %s}}", name);
     uint64_t v;
 
     g_assert_true(qdict_haskey(resp, "return"));
     v = qdict_get_int(resp, "return");
     qobject_unref(resp);
     return v;
+}
+
+static uint64_t qstat(Hostile *h, const char *name)
+{
+    return qts_stat(h->f.sh->qts, name);
 }
 
 /*
@@ -1050,6 +1054,51 @@ static void test_cmdqv_emulated_prod_storm(void)
 }
 
 /*
+ * Emulated VCMDQ (no accel: IDR1.CMDQS is not capped) of 2^12 commands,
+ * one PROD write: a bounded slice at once, the rest from the runner's
+ * bottom half, CONS advancing as they complete.
+ */
+static void test_cmdqv_emulated_slices(void)
+{
+    QTestState *qts = qtest_init("-M virt -cpu max -nodefaults -m 512M "
+                                 "-device vsmmu,primary-bus=pcie.0,"
+                                 "id=vsmmu0,cmdqv=on " VSMMU_QTEST_TESTDEV);
+    VsmmuQtest *t = vsmmu_qtest_attach(qts);
+    Cq c = { .qts = qts, .base = cq_find(qts), .log2size = 12 };
+    uint32_t n = 1u << c.log2size, wrap = 2 * n - 1, cons = 0;
+    g_autofree uint64_t *ring = g_new(uint64_t, 2 * n);
+    struct sigaction sa = { .sa_handler = on_alarm };
+
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(CASE_TIMEOUT_S);
+    for (unsigned l = 0; l < 2; l++) {
+        c.qpa[l] = vsmmu_alloc(t, 16 * n, 16 * n);
+    }
+    cq_init(&c);
+    for (uint32_t i = 0; i < n; i++) {
+        VsmmuCmd cmd = vsmmu_cmd_tlbi_nh_asid(i & 0xffff);
+
+        ring[2 * i] = cpu_to_le64(cmd.word[0]);
+        ring[2 * i + 1] = cpu_to_le64(cmd.word[1]);
+    }
+    qtest_memwrite(qts, c.qpa[0], ring, 16 * n);
+    /* the n - 1 TLBIs, in one write */
+    qtest_writel(qts, lp0(&c, 0, A_VCMDQ_PROD), n - 1);
+    for (int i = 0; i < 5000 && (cons & wrap) != n - 1; i++) {
+        cons = qtest_readl(qts, lp0(&c, 0, A_VCMDQ_CONS));
+        g_assert_cmpuint(FIELD_EX32(cons, VCMDQ_CONS, ERR), ==, 0);
+    }
+    g_assert_cmphex(cons & wrap, ==, n - 1);
+    g_assert_cmpuint(qts_stat(qts, "x-stats-vcmdq-commands"), ==, n - 1);
+    g_assert_cmpuint(qts_stat(qts, "x-stats-slices-deferred"), >=,
+                     (n - 1) / 256 - 1);
+    g_test_message("longest slice: %" PRIu64 " us",
+                   qts_stat(qts, "x-stats-slice-max-ns") / 1000);
+    vsmmu_qtest_quit(t);
+    alarm(0);
+}
+
+/*
  * System reset with host queues live, commands in flight, an error and a
  * host event pending: every host object made for the guest's queues
  * goes, the page is unmapped, and the driver's init works again.
@@ -1234,6 +1283,8 @@ int main(int argc, char **argv)
                    test_cmdqv_vevent_garbage);
     qtest_add_func("/vsmmu-hostile-accel/cmdqv/emulated-prod-storm",
                    test_cmdqv_emulated_prod_storm);
+    qtest_add_func("/vsmmu-hostile-accel/cmdqv/emulated-slices",
+                   test_cmdqv_emulated_slices);
     qtest_add_func("/vsmmu-hostile-accel/cmdqv/reset-live-queues",
                    test_cmdqv_reset_live);
     qtest_add_func("/vsmmu-hostile-accel/ste/vdevice-refused-every-cfgi",

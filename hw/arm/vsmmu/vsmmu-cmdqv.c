@@ -7,8 +7,9 @@
  * window is the config page, the global VCMDQ pages 0 and 1 and VINTF0's
  * logical pages 0 and 1 (include/hw/arm/vsmmu/cmdqv-regs.h).
  *
- * Emulated, a VCMDQ is one more queue of the vsmmu's command engine
- * (vsmmu_cmdq_run) with the restricted command set; its errors land in
+ * Emulated, a VCMDQ is one more queue of the vsmmu's command engine, with
+ * its own runner (bounded slices, vsmmu_cmdq_kick) and the restricted
+ * command set; its errors land in
  * its GERROR and CONS.ERR, in LVCMDQ_ERR_MAP, CMDQ_ERR_MAP and
  * VINTF_ERR_MAP, and raise the CMDQV interrupt. Accelerated on a host
  * with a CMDQV (vsmmu-cmdqv-accel.c), a VCMDQ the host backs has its
@@ -232,13 +233,14 @@ static void vcmdq_prepare(VsmmuState *s, VsmmuVcmdq *vq)
     vq->q.max_log2size = FIELD_EX32(s->idr[1], IDR1, CMDQS);
 }
 
-/* Consume global queue @index from CONS towards PROD */
+/*
+ * Consume global queue @index from CONS towards PROD: one bounded slice
+ * now, the rest from its runner's bottom half (docs/security.md, rule 5)
+ */
 static void vcmdq_kick(VsmmuState *s, unsigned index)
 {
-    VsmmuVcmdq *vq = &s->cmdqv.vcmdq[index];
-
-    vcmdq_prepare(s, vq);
-    vsmmu_cmdq_run(s, &vsmmu_vcmdq_ops, &vq->q);
+    vcmdq_prepare(s, &s->cmdqv.vcmdq[index]);
+    vsmmu_cmdq_kick(&s->cmdqv.vcmdq_runner[index]);
 }
 
 /* ---- the host side's hook ------------------------------------------------ */
@@ -694,6 +696,10 @@ bool vsmmu_cmdqv_realize(VsmmuState *s, Error **errp)
     memory_region_init_io(&cv->regs, OBJECT(s), &cmdqv_ops, s,
                           "vsmmu-cmdqv-regs", CMDQV_MMIO_SIZE);
     memory_region_add_subregion(&cv->mmio, 0, &cv->regs);
+    for (unsigned q = 0; q < cmdqv_nq(cv); q++) {
+        vsmmu_cmdq_runner_init(&cv->vcmdq_runner[q], s, &vsmmu_vcmdq_ops,
+                               &cv->vcmdq[q].q);
+    }
     qemu_add_vm_change_state_handler(cmdqv_vm_state_change, s);
     return true;
 }
@@ -817,28 +823,26 @@ static int vmstate_cmdqv_post_load(void *opaque, int version_id)
     if (cv->host_load) {
         cv->host_load(s);
     }
-    /* queues left with commands are consumed when the VM runs */
-    cv->kick_pending = true;
+    /* queues loaded with commands continue when the VM runs (below) */
     trace_vsmmu_cmdqv_post_load(cv->config, cv->vintf_config);
     return 0;
 }
 
-/* The VM runs (after an incoming migration): consume pending VCMDQs */
+/*
+ * The VM runs again (after a stop, an incoming migration): queues left
+ * mid-way continue from their runners' bottom halves
+ */
 static void cmdqv_vm_state_change(void *opaque, bool running, RunState state)
 {
     VsmmuState *s = opaque;
     VsmmuCmdqv *cv = &s->cmdqv;
 
-    if (!running || !cv->kick_pending) {
+    if (!running) {
         return;
     }
-    cv->kick_pending = false;
     for (unsigned q = 0; q < cmdqv_nq(cv); q++) {
-        int lidx = vsmmu_cmdqv_lidx(cv, q);
-
-        if (!cmdqv_host_regs(cv, lidx) && !vsmmu_queue_empty(&cv->vcmdq[q].q)) {
-            vcmdq_kick(s, q);
-        }
+        vcmdq_prepare(s, &cv->vcmdq[q]);
+        vsmmu_cmdq_resume(&cv->vcmdq_runner[q]);
     }
 }
 

@@ -63,6 +63,8 @@ typedef struct VsmmuCmdqv {
     uint32_t sid_match[CMDQV_MAX_SIDS];
     uint32_t sid_replace[CMDQV_MAX_SIDS];
     VsmmuVcmdq vcmdq[CMDQV_MAX_VCMDQS];  /* global VCMDQs 0..num_vcmdqs-1 */
+    /* The command engine's runner of each (not guest state: kept at reset) */
+    VsmmuCmdqRunner vcmdq_runner[CMDQV_MAX_VCMDQS];
     /* Errors the host reported for its queues (accelerated) */
     uint64_t host_err_map[2];
     uint32_t host_err_gerrorn[CMDQV_MAX_VCMDQS];  /* GERRORN at the report */
@@ -84,8 +86,6 @@ typedef struct VsmmuCmdqv {
     void (*host_sync)(VsmmuState *s);
     /* after an incoming migration: the loaded queue state to the host */
     void (*host_load)(VsmmuState *s);
-    /* loaded by migration: consume non-empty queues when the VM runs */
-    bool kick_pending;
 
     /* Counters (x-stats-vcmdq-*), never guest-visible */
     uint64_t stats_traps;        /* trapped accesses to VCMDQ pages */

@@ -42,19 +42,6 @@ enum {
     VSMMU_NUM_IRQS,
 };
 
-/*
- * The command engine's handle on one command queue (the CMDQ or a
- * VCMDQ): a guest write runs one bounded slice, a bottom half the rest
- * (docs/security.md, rule 5). See vsmmu_cmdq_kick().
- */
-typedef struct VsmmuCmdqRunner {
-    struct VsmmuState *s;
-    const struct VsmmuCmdQueueOps *ops;
-    VsmmuQueue *q;
-    QEMUBH *bh;                  /* runs the next slice */
-    bool running;                /* a slice is running: re-entry defers */
-} VsmmuCmdqRunner;
-
 /* Event records translate() found, waiting for the BQL (security.md) */
 #define VSMMU_EVT_FIFO_DEPTH    64
 
