@@ -4,7 +4,7 @@
 Runs tests/qtest/vsmmu/vsmmu-accel-bench (a guest driver issuing batches of
 64 TLBI_NH_VA + CMD_SYNC to an accel vsmmu in front of the simulated host)
 with QEMU under valgrind's callgrind, collecting only inside the command
-engine (vsmmu_cmdq_run and what it calls). Instructions the simulated host
+engine (vsmmu_cmdq_kick and what it calls). Instructions the simulated host
 library executes there (it stands in for the kernel, whose instructions
 callgrind would not see) are subtracted. Each mode runs with two stream
 lengths and the difference is divided by the difference in commands, so
@@ -26,7 +26,7 @@ def run(build, mode, batches, outdir):
     cg = os.path.join(outdir, "callgrind.%s.%d" % (mode, batches))
     env = dict(os.environ)
     env["QTEST_QEMU_BINARY"] = (
-        "valgrind --tool=callgrind --toggle-collect=vsmmu_cmdq_run "
+        "valgrind --tool=callgrind --toggle-collect=vsmmu_cmdq_kick "
         "--callgrind-out-file=%s %s" % (cg, qemu))
     exe = os.path.join(build, "tests", "qtest", "vsmmu", "vsmmu-accel-bench")
     p = subprocess.run([exe, mode, str(batches)], env=env, text=True,

@@ -7,7 +7,7 @@
  * CONS stops on the failing command with CONS.ERR set, and the queue's
  * owner raises its error (GERROR.CMDQ_ERR for the main queue). The engine
  * knows nothing of which queue it runs: the main CMDQ and Tegra241 VCMDQs
- * are runs of vsmmu_cmdq_run() with their own VsmmuCmdQueueOps.
+ * are runners (VsmmuCmdqRunner) with their own VsmmuCmdQueueOps.
  *
  * Work per guest write is bounded (docs/security.md, rule 5): a kick runs
  * one slice of at most VSMMU_CMDQ_SLICE commands, and the runner's bottom
@@ -328,13 +328,6 @@ static bool vsmmu_cmdq_slice(VsmmuState *s, const VsmmuCmdQueueOps *ops,
         return false;
     }
     return vsmmu_queue_wrap_idx(q, q->cons) != vsmmu_queue_wrap_idx(q, q->prod);
-}
-
-void vsmmu_cmdq_run(VsmmuState *s, const VsmmuCmdQueueOps *ops, VsmmuQueue *q)
-{
-    while (vsmmu_cmdq_slice(s, ops, q)) {
-        /* unbounded: only for queues that have no runner yet */
-    }
 }
 
 void vsmmu_cmdq_kick(VsmmuCmdqRunner *r)

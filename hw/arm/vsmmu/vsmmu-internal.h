@@ -205,8 +205,6 @@ void vsmmu_cmdq_runner_cleanup(VsmmuCmdqRunner *r);
 void vsmmu_cmdq_kick(VsmmuCmdqRunner *r);
 /* The VM runs again (after a stop, a migration): continue where it was */
 void vsmmu_cmdq_resume(VsmmuCmdqRunner *r);
-/* All of @q at once, without a runner (unbounded: being phased out) */
-void vsmmu_cmdq_run(VsmmuState *s, const VsmmuCmdQueueOps *ops, VsmmuQueue *q);
 /* The main CMDQ's rules and signals (vsmmu-regs.c: GERROR, CR0) */
 extern const VsmmuCmdQueueOps vsmmu_main_cmdq_ops;
 
