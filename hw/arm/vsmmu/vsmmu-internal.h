@@ -198,7 +198,7 @@ typedef struct VsmmuCmdQueueOps {
  * kick from inside a running slice (an MSI that comes back) only asks
  * for the bottom half. BQL held, s->mutex not.
  */
-#define VSMMU_CMDQ_SLICE        256
+#define VSMMU_CMDQ_SLICE        128
 void vsmmu_cmdq_runner_init(VsmmuCmdqRunner *r, VsmmuState *s,
                             const VsmmuCmdQueueOps *ops, VsmmuQueue *q);
 void vsmmu_cmdq_runner_cleanup(VsmmuCmdqRunner *r);
