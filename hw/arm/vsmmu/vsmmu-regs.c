@@ -19,20 +19,6 @@
 #include "vsmmu-internal.h"
 #include "trace.h"
 
-/* IDR5.OAS encoding of an output address size in bits */
-static uint32_t vsmmu_oas_encoding(uint8_t bits)
-{
-    switch (bits) {
-    case 32: return VSMMU_OAS_32;
-    case 36: return VSMMU_OAS_36;
-    case 40: return VSMMU_OAS_40;
-    case 42: return VSMMU_OAS_42;
-    case 44: return VSMMU_OAS_44;
-    case 48: return VSMMU_OAS_48;
-    default: return VSMMU_OAS_52;
-    }
-}
-
 void vsmmu_regs_init_idr(VsmmuState *s)
 {
     uint32_t *idr = s->idr;

@@ -140,9 +140,7 @@ static bool vsmmu_cd_fetch(uint32_t sid, const uint64_t *ste,
 
 static uint8_t vsmmu_ips_bits(uint8_t ips)
 {
-    static const uint8_t bits[] = { 32, 36, 40, 42, 44, 48, 52 };
-
-    return ips < ARRAY_SIZE(bits) ? bits[ips] : 52;
+    return vsmmu_oas_bits(ips);
 }
 
 /* Granule shift of CD.TG0 / CD.TG1, 0 if reserved */

@@ -100,13 +100,8 @@ static void vsmmu_resolve_defaults(VsmmuState *s)
 
 static bool vsmmu_check_properties(VsmmuState *s, Error **errp)
 {
-    static const uint8_t oas_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
-    bool oas_ok = s->oas_prop == VSMMU_PROP_AUTO;
-
-    for (int i = 0; i < ARRAY_SIZE(oas_bits); i++) {
-        oas_ok |= s->oas_prop == oas_bits[i];
-    }
-    if (!oas_ok) {
+    if (s->oas_prop != VSMMU_PROP_AUTO &&
+        vsmmu_oas_encoding(s->oas_prop) < 0) {
         error_setg(errp, "vsmmu: oas=%u is not an SMMUv3 output address size",
                    s->oas_prop);
         error_append_hint(errp, "Valid values: auto, 32, 36, 40, 42, 44, 48, "

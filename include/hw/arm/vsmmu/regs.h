@@ -184,6 +184,33 @@ FIELD(IRQ_CFG0, ADDR,        2, 50)
 #define VSMMU_OAS_48            5
 #define VSMMU_OAS_52            6
 
+/*
+ * Output address sizes: IDR5.OAS and CD.IPS share this encoding. The one
+ * table of them, with its two directions.
+ */
+static inline uint8_t vsmmu_oas_bits(unsigned enc)
+{
+    static const uint8_t bits[] = {
+        [VSMMU_OAS_32] = 32, [VSMMU_OAS_36] = 36, [VSMMU_OAS_40] = 40,
+        [VSMMU_OAS_42] = 42, [VSMMU_OAS_44] = 44, [VSMMU_OAS_48] = 48,
+        [VSMMU_OAS_52] = 52,
+    };
+
+    /* reserved encodings above 52 bits behave as 52 bits */
+    return enc < ARRAY_SIZE(bits) ? bits[enc] : 52;
+}
+
+/* The encoding of an output address size in bits, -1 if none */
+static inline int vsmmu_oas_encoding(unsigned bits)
+{
+    for (int enc = VSMMU_OAS_32; enc <= VSMMU_OAS_52; enc++) {
+        if (vsmmu_oas_bits(enc) == bits) {
+            return enc;
+        }
+    }
+    return -1;
+}
+
 /* Default queue size limits advertised in IDR1 (log2 of entries) */
 #define VSMMU_CMDQS_MAX         19
 #define VSMMU_EVENTQS_MAX       19
