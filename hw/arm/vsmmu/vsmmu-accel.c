@@ -96,6 +96,26 @@ typedef struct VsmmuAccel {
     VsmmuReportLimit report_limit;
 } VsmmuAccel;
 
+/* An assigned device while attached (VsmmuDevice.accel) */
+typedef struct VsmmuAccelDev {
+    PCIDevice *pdev;             /* the assigned device */
+    HostIOMMUDevice *hiod;
+    uint32_t dev_id;             /* iommufd device */
+    uint32_t parent_hwpt_id;     /* its stage-2 (nesting parent) domain */
+    uint32_t vdevice_id;         /* 0: no vDEVICE */
+    uint32_t vsid;               /* the vDEVICE's virtual StreamID */
+    uint32_t hwpt_id;            /* domain it is attached to now */
+    VsmmuStreamKind hwpt_kind;
+    uint32_t s1_hwpt_id;         /* our nested S1 domain, 0 = none */
+    uint64_t vste[2];            /* ... and the vSTE it was made from */
+    MSITriggerFunc *msi_trigger; /* the device's own, put back on detach */
+} VsmmuAccelDev;
+
+static VsmmuAccel *vsmmu_accel(VsmmuState *s)
+{
+    return s->backend_opaque;
+}
+
 static const char *vsmmu_kind_name(VsmmuStreamKind kind)
 {
     switch (kind) {
@@ -108,24 +128,22 @@ static const char *vsmmu_kind_name(VsmmuStreamKind kind)
 
 static const char *vsmmu_dev_name(VsmmuDevice *vdev)
 {
-    return vdev->hiod && vdev->hiod->name ? vdev->hiod->name :
-           vdev->pdev ? vdev->pdev->name : "?";
+    VsmmuAccelDev *d = vdev->accel;
+
+    return d && d->hiod && d->hiod->name ? d->hiod->name :
+           d && d->pdev ? d->pdev->name : "?";
 }
 
-VsmmuIommufdReaper *vsmmu_accel_reaper(VsmmuState *s)
+/* Report a host refusal the guest can provoke again: rate-limited */
+static void vsmmu_accel_report(VsmmuState *s, Error *err)
 {
-    return s->host->reaper;
-}
-
-void vsmmu_accel_report(VsmmuState *s, Error *err)
-{
-    vsmmu_report_limited(&s->host->report_limit, err);
+    vsmmu_report_limited(&vsmmu_accel(s)->report_limit, err);
 }
 
 /* Destroyed at once, or retried from the main loop (never lost) */
 static void vsmmu_host_destroy(VsmmuState *s, uint32_t *id, const char *what)
 {
-    vsmmu_iommufd_destroy_later(s->host->reaper, *id, what, false, NULL,
+    vsmmu_iommufd_destroy_later(vsmmu_accel(s)->reaper, *id, what, false, NULL,
                                 NULL, NULL);
     *id = 0;
 }
@@ -141,20 +159,25 @@ static bool vsmmu_accel_check_host(VsmmuState *s, const char *dev,
                                    const struct iommu_hw_info_arm_smmuv3 *h,
                                    uint64_t caps, Error **errp)
 {
+/* IDR<n>.<f> of regs.h; @at_least: guest value <= host value suffices */
+#define HOST_CHECK(n, f, what, at_least) \
+    { "IDR" #n "." #f what, n, R_IDR##n##_##f##_SHIFT, \
+      R_IDR##n##_##f##_LENGTH, at_least }
     static const struct {
         const char *field;
         int idr, shift, len;
-        bool at_least;           /* guest value <= host value suffices */
+        bool at_least;
     } checks[] = {
-        { "IDR0.TTF (AArch64 tables)",  0, 2,  2, false },
-        { "IDR0.ASID16",                0, 12, 1, true },
-        { "IDR0.CD2L (2-level CD tables)", 0, 19, 1, true },
-        { "IDR1.SSIDSIZE",              1, 6,  5, true },
-        { "IDR3.RIL",                   3, 10, 1, true },
-        { "IDR5.GRAN4K",                5, 4,  1, true },
-        { "IDR5.GRAN16K",               5, 5,  1, true },
-        { "IDR5.GRAN64K",               5, 6,  1, true },
+        HOST_CHECK(0, TTF, " (AArch64 tables)", false),
+        HOST_CHECK(0, ASID16, "", true),
+        HOST_CHECK(0, CD2L, " (2-level CD tables)", true),
+        HOST_CHECK(1, SSIDSIZE, "", true),
+        HOST_CHECK(3, RIL, "", true),
+        HOST_CHECK(5, GRAN4K, "", true),
+        HOST_CHECK(5, GRAN16K, "", true),
+        HOST_CHECK(5, GRAN64K, "", true),
     };
+#undef HOST_CHECK
     unsigned host_oas, guest_oas, tt;
 
     for (int i = 0; i < ARRAY_SIZE(checks); i++) {
@@ -172,7 +195,7 @@ static bool vsmmu_accel_check_host(VsmmuState *s, const char *dev,
         }
     }
     /* TTENDIAN: 0 mixed, 2 little-endian only; 3 big-endian only won't do */
-    tt = extract32(h->idr[0], 21, 2);
+    tt = FIELD_EX32(h->idr[0], IDR0, TTENDIAN);
     if (tt == 3) {
         error_setg(errp, "vsmmu: the host SMMU of device %s walks big-endian "
                    "tables only (IDR0.TTENDIAN = 3); the guest's are "
@@ -180,7 +203,7 @@ static bool vsmmu_accel_check_host(VsmmuState *s, const char *dev,
         return false;
     }
     guest_oas = FIELD_EX32(s->idr[5], IDR5, OAS);
-    host_oas = extract32(h->idr[5], 0, 3);
+    host_oas = FIELD_EX32(h->idr[5], IDR5, OAS);
     if (guest_oas > host_oas) {
         error_setg(errp, "vsmmu: oas=%u is larger than the host SMMU of "
                    "device %s supports (IDR5.OAS encoding %u, vsmmu %u)",
@@ -204,24 +227,21 @@ static void vsmmu_accel_resolve_auto(VsmmuState *s, const char *dev,
                                      const struct iommu_hw_info_arm_smmuv3 *h,
                                      uint64_t caps)
 {
-    static const uint8_t oas_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
-    unsigned oas_enc = MIN(extract32(h->idr[5], 0, 3), 6);
-
     if (s->idr_from_host || s->idr_seen) {
         return;
     }
     qemu_mutex_lock(&s->mutex);        /* [T] fields (vsmmu.h) */
     if (s->oas_prop == VSMMU_PROP_AUTO) {
-        s->oas = oas_bits[oas_enc];
+        s->oas = vsmmu_oas_bits(FIELD_EX32(h->idr[5], IDR5, OAS));
     }
     if (s->ssidsize_prop == VSMMU_PROP_AUTO) {
-        s->ssidsize = MIN(extract32(h->idr[1], 6, 5), 20);
+        s->ssidsize = MIN(FIELD_EX32(h->idr[1], IDR1, SSIDSIZE), 20);
     }
     if (s->ril_prop == ON_OFF_AUTO_AUTO) {
-        s->ril = extract32(h->idr[3], 10, 1);
+        s->ril = FIELD_EX32(h->idr[3], IDR3, RIL);
     }
     if (s->ats_prop == ON_OFF_AUTO_AUTO) {
-        s->ats = extract32(h->idr[0], 10, 1) &&
+        s->ats = FIELD_EX32(h->idr[0], IDR0, ATS) &&
                  !(caps & IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED);
     }
     qemu_mutex_unlock(&s->mutex);
@@ -275,7 +295,8 @@ static int vsmmu_accel_nested(VsmmuState *s, uint32_t dev_id,
                               Error **errp)
 {
     s->stats.host_ioctls++;
-    return vsmmu_iommufd_nested_alloc(s->host->be, dev_id, s->host->viommu_id,
+    return vsmmu_iommufd_nested_alloc(vsmmu_accel(s)->be, dev_id,
+                                      vsmmu_accel(s)->viommu_id,
                                       vste, id, errp);
 }
 
@@ -287,7 +308,7 @@ static int vsmmu_accel_nested(VsmmuState *s, uint32_t dev_id,
  */
 static void vsmmu_accel_viommu_destroy(VsmmuState *s, PCIDevice *dev)
 {
-    VsmmuAccel *h = s->host;
+    VsmmuAccel *h = vsmmu_accel(s);
 
     vsmmu_iommufd_destroy_later(h->reaper, h->viommu_id, "vIOMMU", true,
                                 dev ? OBJECT(dev) : NULL, NULL, NULL);
@@ -298,7 +319,8 @@ static void vsmmu_accel_viommu_destroy(VsmmuState *s, PCIDevice *dev)
 static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
                                 Error **errp)
 {
-    VsmmuAccel *h = s->host;
+    VsmmuAccelDev *d = vdev->accel;
+    VsmmuAccel *h = vsmmu_accel(s);
     uint64_t abort_ste[2] = {
         R_STE0_V_MASK | FIELD_DP64(0, STE0, CONFIG, VSMMU_STE_CFG_ABORT), 0
     };
@@ -321,37 +343,39 @@ static bool vsmmu_accel_host_up(VsmmuState *s, VsmmuDevice *vdev,
         return false;
     }
     /* TEGRA241_CMDQV when the guest's CMDQV is the host's (cmdqv-accel.c) */
-    if (!vsmmu_cmdqv_accel_viommu_type(s, vdev->dev_id,
-                                       vdev->hiod->caps.vendor_caps.smmuv3.idr,
+    if (!vsmmu_cmdqv_accel_viommu_type(s, h->be, h->reaper, &h->report_limit,
+                                       d->dev_id,
+                                       d->hiod->caps.vendor_caps.
+                                       smmuv3.idr,
                                        &type, &data, &len, errp)) {
         migrate_del_blocker(&h->migration_blocker);
         return false;
     }
     s->stats.host_ioctls++;
-    if (!vsmmu_iommufd_viommu_alloc(h->be, vdev->dev_id, type,
-                                    vdev->parent_hwpt_id, data, len,
+    if (!vsmmu_iommufd_viommu_alloc(h->be, d->dev_id, type,
+                                    d->parent_hwpt_id, data, len,
                                     &h->viommu_id, errp)) {
         error_prepend(errp, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
         vsmmu_cmdqv_accel_down(s);
         migrate_del_blocker(&h->migration_blocker);
         return false;
     }
-    h->parent_hwpt_id = vdev->parent_hwpt_id;
-    if (vsmmu_accel_nested(s, vdev->dev_id, abort_ste, &h->abort_hwpt_id,
+    h->parent_hwpt_id = d->parent_hwpt_id;
+    if (vsmmu_accel_nested(s, d->dev_id, abort_ste, &h->abort_hwpt_id,
                            errp) ||
-        vsmmu_accel_nested(s, vdev->dev_id, bypass_ste, &h->bypass_hwpt_id,
+        vsmmu_accel_nested(s, d->dev_id, bypass_ste, &h->bypass_hwpt_id,
                            errp)) {
         error_prepend(errp, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
         vsmmu_host_destroy(s, &h->abort_hwpt_id, "abort HWPT");
         vsmmu_cmdqv_accel_down(s);
-        vsmmu_accel_viommu_destroy(s, vdev->pdev);
+        vsmmu_accel_viommu_destroy(s, d->pdev);
         migrate_del_blocker(&h->migration_blocker);
         return false;
     }
     if (!vsmmu_cmdqv_accel_up(s, h->viommu_id, errp)) {
         vsmmu_host_destroy(s, &h->bypass_hwpt_id, "bypass HWPT");
         vsmmu_host_destroy(s, &h->abort_hwpt_id, "abort HWPT");
-        vsmmu_accel_viommu_destroy(s, vdev->pdev);
+        vsmmu_accel_viommu_destroy(s, d->pdev);
         migrate_del_blocker(&h->migration_blocker);
         return false;
     }
@@ -365,7 +389,7 @@ static void vsmmu_accel_veventq_sync(VsmmuState *s);
 /* After the last device (@dev) detached: its objects go, children first */
 static void vsmmu_accel_host_down(VsmmuState *s, PCIDevice *dev)
 {
-    VsmmuAccel *h = s->host;
+    VsmmuAccel *h = vsmmu_accel(s);
 
     trace_vsmmu_accel_host_down(h->viommu_id);
     h->ndevs = 0;
@@ -390,24 +414,25 @@ static void vsmmu_accel_host_down(VsmmuState *s, PCIDevice *dev)
 static bool vsmmu_accel_vdevice(VsmmuState *s, VsmmuDevice *vdev,
                                 Error **errp)
 {
+    VsmmuAccelDev *d = vdev->accel;
     uint32_t sid = smmu_get_sid(&vdev->sdev);
 
-    if (vdev->vdevice_id && vdev->vsid == sid) {
+    if (d->vdevice_id && d->vsid == sid) {
         return true;
     }
     if (!pci_bus_is_root(vdev->sdev.bus) && !pci_bus_num(vdev->sdev.bus)) {
         return true;             /* bus number not assigned yet */
     }
-    vsmmu_host_destroy(s, &vdev->vdevice_id, "vDEVICE");
+    vsmmu_host_destroy(s, &d->vdevice_id, "vDEVICE");
     s->stats.host_ioctls++;
-    if (!vsmmu_iommufd_vdevice_alloc(s->host->be, s->host->viommu_id,
-                                     vdev->dev_id, sid, &vdev->vdevice_id,
-                                     errp)) {
+    if (!vsmmu_iommufd_vdevice_alloc(vsmmu_accel(s)->be,
+                                     vsmmu_accel(s)->viommu_id, d->dev_id,
+                                     sid, &d->vdevice_id, errp)) {
         error_prepend(errp, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
         return false;
     }
-    vdev->vsid = sid;
-    trace_vsmmu_accel_vdevice(vsmmu_dev_name(vdev), sid, vdev->vdevice_id);
+    d->vsid = sid;
+    trace_vsmmu_accel_vdevice(vsmmu_dev_name(vdev), sid, d->vdevice_id);
     return true;
 }
 
@@ -416,19 +441,20 @@ static bool vsmmu_accel_vdevice(VsmmuState *s, VsmmuDevice *vdev,
 static bool vsmmu_accel_attach_hwpt(VsmmuState *s, VsmmuDevice *vdev,
                                     uint32_t hwpt_id, VsmmuStreamKind kind)
 {
+    VsmmuAccelDev *d = vdev->accel;
     Error *err = NULL;
 
-    if (vdev->hwpt_id == hwpt_id) {
+    if (d->hwpt_id == hwpt_id) {
         return true;
     }
     s->stats.host_ioctls++;
-    if (!vsmmu_iommufd_attach(vdev->hiod, hwpt_id, &err)) {
+    if (!vsmmu_iommufd_attach(d->hiod, hwpt_id, &err)) {
         error_prepend(&err, "vsmmu: device %s: ", vsmmu_dev_name(vdev));
         vsmmu_accel_report(s, err);
         return false;
     }
-    vdev->hwpt_id = hwpt_id;
-    vdev->hwpt_kind = kind;
+    d->hwpt_id = hwpt_id;
+    d->hwpt_kind = kind;
     trace_vsmmu_accel_attach(vsmmu_dev_name(vdev), hwpt_id,
                              vsmmu_kind_name(kind));
     return true;
@@ -437,18 +463,18 @@ static bool vsmmu_accel_attach_hwpt(VsmmuState *s, VsmmuDevice *vdev,
 /* Abort without an event (STE.Config = abort, GBPA.ABORT, host failure) */
 static void vsmmu_accel_install_abort(VsmmuState *s, VsmmuDevice *vdev)
 {
-    if (vsmmu_accel_attach_hwpt(s, vdev, s->host->abort_hwpt_id,
+    if (vsmmu_accel_attach_hwpt(s, vdev, vsmmu_accel(s)->abort_hwpt_id,
                                 VSMMU_STREAM_ABORT)) {
-        vsmmu_host_destroy(s, &vdev->s1_hwpt_id, "nested HWPT");
+        vsmmu_host_destroy(s, &vdev->accel->s1_hwpt_id, "nested HWPT");
     }
 }
 
 /* Bypass; if the host cannot switch, abort rather than keep stale S1 */
 static void vsmmu_accel_install_bypass(VsmmuState *s, VsmmuDevice *vdev)
 {
-    if (vsmmu_accel_attach_hwpt(s, vdev, s->host->bypass_hwpt_id,
+    if (vsmmu_accel_attach_hwpt(s, vdev, vsmmu_accel(s)->bypass_hwpt_id,
                                 VSMMU_STREAM_BYPASS)) {
-        vsmmu_host_destroy(s, &vdev->s1_hwpt_id, "nested HWPT");
+        vsmmu_host_destroy(s, &vdev->accel->s1_hwpt_id, "nested HWPT");
     } else {
         vsmmu_accel_install_abort(s, vdev);
     }
@@ -473,10 +499,11 @@ static void vsmmu_accel_msi_trigger(PCIDevice *pdev, MSIMessage msg);
  */
 static void vsmmu_accel_hook_msi(VsmmuDevice *vdev)
 {
-    PCIDevice *pdev = vdev->pdev;
+    VsmmuAccelDev *d = vdev->accel;
+    PCIDevice *pdev = d->pdev;
 
     if (pdev && pdev->msi_trigger != vsmmu_accel_msi_trigger) {
-        vdev->msi_trigger = pdev->msi_trigger;
+        d->msi_trigger = pdev->msi_trigger;
         pdev->msi_trigger = vsmmu_accel_msi_trigger;
     }
 }
@@ -488,6 +515,7 @@ static void vsmmu_accel_hook_msi(VsmmuDevice *vdev)
  */
 static void vsmmu_accel_install(VsmmuState *s, VsmmuDevice *vdev, bool report)
 {
+    VsmmuAccelDev *d = vdev->accel;
     VsmmuStreamCfg cfg;
     VsmmuEvent ev;
     Error *err = NULL;
@@ -536,17 +564,17 @@ static void vsmmu_accel_install(VsmmuState *s, VsmmuDevice *vdev, bool report)
     if (!s->ats) {
         vste[1] &= ~R_STE1_EATS_MASK;
     }
-    if (vdev->s1_hwpt_id && vdev->hwpt_id == vdev->s1_hwpt_id &&
-        !memcmp(vste, vdev->vste, sizeof(vste))) {
+    if (d->s1_hwpt_id && d->hwpt_id == d->s1_hwpt_id &&
+        !memcmp(vste, d->vste, sizeof(vste))) {
         return;                  /* unchanged: the host caches it already */
     }
-    if (!vdev->vdevice_id) {
+    if (!d->vdevice_id) {
         /* The host needs a vDEVICE for S1; none before the bus number */
         ev.id = VSMMU_EVT_C_BAD_STREAMID;
         vsmmu_accel_bad_ste(s, vdev, &ev, report);
         return;
     }
-    ret = vsmmu_accel_nested(s, vdev->dev_id, vste, &id, &err);
+    ret = vsmmu_accel_nested(s, d->dev_id, vste, &id, &err);
     if (ret) {
         /* -EIO: the host refuses this vSTE; the guest sees C_BAD_STE */
         if (ret != -EIO) {
@@ -565,9 +593,9 @@ static void vsmmu_accel_install(VsmmuState *s, VsmmuDevice *vdev, bool report)
         return;
     }
     /* Replaced: the old nested domain is no longer in use */
-    vsmmu_host_destroy(s, &vdev->s1_hwpt_id, "nested HWPT");
-    vdev->s1_hwpt_id = id;
-    memcpy(vdev->vste, vste, sizeof(vste));
+    vsmmu_host_destroy(s, &d->s1_hwpt_id, "nested HWPT");
+    d->s1_hwpt_id = id;
+    memcpy(d->vste, vste, sizeof(vste));
 }
 
 static void vsmmu_accel_install_range(VsmmuState *s, uint32_t first,
@@ -578,7 +606,7 @@ static void vsmmu_accel_install_range(VsmmuState *s, uint32_t first,
     QLIST_FOREACH(vdev, &s->devices, link) {
         uint32_t sid = smmu_get_sid(&vdev->sdev);
 
-        if (vdev->hiod && sid >= first && sid <= last) {
+        if (vdev->accel && sid >= first && sid <= last) {
             vsmmu_accel_install(s, vdev, report);
         }
     }
@@ -596,7 +624,7 @@ static void vsmmu_accel_install_range(VsmmuState *s, uint32_t first,
 static void vsmmu_accel_vevent_read(void *opaque)
 {
     VsmmuState *s = opaque;
-    VsmmuAccel *h = s->host;
+    VsmmuAccel *h = vsmmu_accel(s);
     struct {
         struct iommufd_vevent_header hdr;
         struct iommu_vevent_arm_smmuv3 evt;
@@ -665,7 +693,7 @@ static void vsmmu_accel_vevent_read(void *opaque)
 static void vsmmu_accel_veventq_reaped(void *opaque)
 {
     VsmmuState *s = opaque;
-    VsmmuAccel *h = s->host;
+    VsmmuAccel *h = vsmmu_accel(s);
 
     h->veventq_dying = false;
     vsmmu_accel_veventq_sync(s);
@@ -689,7 +717,7 @@ static void vsmmu_accel_veventq_reaped(void *opaque)
  */
 static void vsmmu_accel_veventq_sync(VsmmuState *s)
 {
-    VsmmuAccel *h = s->host;
+    VsmmuAccel *h = vsmmu_accel(s);
     bool want = h->ndevs && h->viommu_id &&
                 FIELD_EX32(s->cr0, CR0, EVENTQEN);
     Error *err = NULL;
@@ -741,7 +769,7 @@ static bool vsmmu_accel_forward(VsmmuState *s, const VsmmuCmd *c)
 {
     VsmmuDevice *vdev;
 
-    if (!s->host->ndevs) {
+    if (!vsmmu_accel(s)->ndevs) {
         return false;
     }
     switch (c->opcode) {
@@ -756,7 +784,9 @@ static bool vsmmu_accel_forward(VsmmuState *s, const VsmmuCmd *c)
     case VSMMU_CMD_CFGI_CD_ALL:
         /* by StreamID: only for devices the host knows (a vDEVICE) */
         QLIST_FOREACH(vdev, &s->devices, link) {
-            if (vdev->vdevice_id && vdev->vsid == c->sid) {
+            VsmmuAccelDev *d = vdev->accel;
+
+            if (d && d->vdevice_id && d->vsid == c->sid) {
                 return true;
             }
         }
@@ -772,7 +802,8 @@ static int vsmmu_accel_send(VsmmuState *s, uint64_t (*cmds)[2], uint32_t *num)
 
     s->stats.host_ioctls++;
     s->stats.host_inval_ioctls++;
-    ret = vsmmu_iommufd_invalidate(s->host->be, s->host->viommu_id,
+    ret = vsmmu_iommufd_invalidate(vsmmu_accel(s)->be,
+                                   vsmmu_accel(s)->viommu_id,
                                    (const uint64_t (*)[2])cmds, num);
     s->stats.host_inval_cmds += *num;
     return ret;
@@ -790,7 +821,7 @@ static uint32_t vsmmu_accel_send_all(VsmmuState *s, uint64_t (*cmds)[2],
     uint32_t done = 0, num;
 
     *err = 0;
-    if (!s->batch) {
+    if (!s->accel.batch) {
         for (done = 0; done < n; done++) {
             num = 1;
             *err = vsmmu_accel_send(s, &cmds[done], &num);
@@ -904,13 +935,14 @@ static unsigned vsmmu_accel_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
 /* SMMUEN, GBPA or the stream table moved: every device again */
 static void vsmmu_accel_config_reset(VsmmuState *s)
 {
-    if (s->host->ndevs && !s->idr_seen) {
+    VsmmuAccel *h = vsmmu_accel(s);
+
+    if (h->ndevs && !s->idr_seen) {
         /* After a reset: "auto" follows the host SMMU of today's devices */
-        vsmmu_accel_resolve_auto(s, s->host->first_dev, &s->host->info,
-                                 s->host->caps);
+        vsmmu_accel_resolve_auto(s, h->first_dev, &h->info, h->caps);
     }
     vsmmu_emu_config_reset(s);
-    if (s->host->ndevs) {
+    if (h->ndevs) {
         vsmmu_accel_install_range(s, 0, UINT32_MAX, false);
     }
     vsmmu_accel_veventq_sync(s);
@@ -920,13 +952,6 @@ static void vsmmu_accel_eventq_changed(VsmmuState *s)
 {
     vsmmu_accel_veventq_sync(s);
 }
-
-const VsmmuBackendOps vsmmu_backend_accel = {
-    .name = "iommufd",
-    .process_batch = vsmmu_accel_process_batch,
-    .config_reset = vsmmu_accel_config_reset,
-    .eventq_changed = vsmmu_accel_eventq_changed,
-};
 
 /* ---- MSIs of assigned devices -------------------------------------------- */
 
@@ -977,7 +1002,16 @@ static void vsmmu_accel_msi_trigger(PCIDevice *pdev, MSIMessage msg)
  */
 #define VSMMU_GITS_TRANSLATER   0x10040
 
-bool vsmmu_accel_msi_gpa(VsmmuState *s, PCIBus *bus, int devfn, hwaddr *gpa)
+/* Does the host translate for this device (an assigned one)? */
+static bool vsmmu_accel_is_host_dev(VsmmuState *s, PCIBus *bus, int devfn)
+{
+    PCIDevice *pdev = bus->devices[devfn];
+
+    return pdev && vsmmu_vfio_is_assigned(pdev);
+}
+
+static bool vsmmu_accel_msi_gpa(VsmmuState *s, PCIBus *bus, int devfn,
+                                hwaddr *gpa)
 {
     Object *its;
     SysBusDevice *sbd;
@@ -985,8 +1019,8 @@ bool vsmmu_accel_msi_gpa(VsmmuState *s, PCIBus *bus, int devfn, hwaddr *gpa)
     if (!vsmmu_accel_is_host_dev(s, bus, devfn)) {
         return false;
     }
-    if (s->msi_gpa) {
-        *gpa = s->msi_gpa;
+    if (s->accel.msi_gpa) {
+        *gpa = s->accel.msi_gpa;
         return true;
     }
     its = object_resolve_path_type("", "arm-gicv3-its-common", NULL);
@@ -1003,27 +1037,15 @@ bool vsmmu_accel_msi_gpa(VsmmuState *s, PCIBus *bus, int devfn, hwaddr *gpa)
 
 /* ---- devices ------------------------------------------------------------- */
 
-bool vsmmu_accel_is_host_dev(VsmmuState *s, PCIBus *bus, int devfn)
-{
-    PCIDevice *pdev = bus->devices[devfn];
-
-    return s->accel && pdev && vsmmu_vfio_is_assigned(pdev);
-}
-
-bool vsmmu_accel_attach(VsmmuState *s, VsmmuDevice *vdev,
+static bool vsmmu_accel_attach(VsmmuState *s, VsmmuDevice *vdev,
                         HostIOMMUDevice *hiod, Error **errp)
 {
-    VsmmuAccel *h = s->host;
+    VsmmuAccel *h = vsmmu_accel(s);
     PCIDevice *pdev = vdev->sdev.bus->devices[vdev->sdev.devfn];
     IOMMUFDBackend *be;
     uint32_t dev_id, hwpt_id;
     uint64_t caps = 0;
 
-    if (!s->accel) {
-        error_setg(errp, "vsmmu: assigned device %s needs accel=on on its "
-                   "vsmmu", hiod->name);
-        return false;
-    }
     if (!vsmmu_iommufd_device(hiod, &be, &dev_id, &hwpt_id)) {
         error_setg(errp, "vsmmu: device %s is not bound to iommufd; use "
                    "-device vfio-pci,iommufd=<id>", hiod->name);
@@ -1067,12 +1089,13 @@ bool vsmmu_accel_attach(VsmmuState *s, VsmmuDevice *vdev,
         return false;
     }
 
-    vdev->pdev = pdev;
-    vdev->hiod = hiod;
-    vdev->dev_id = dev_id;
-    vdev->parent_hwpt_id = hwpt_id;
-    vdev->hwpt_id = hwpt_id;
-    vdev->hwpt_kind = VSMMU_STREAM_BYPASS;
+    vdev->accel = g_new0(VsmmuAccelDev, 1);
+    vdev->accel->pdev = pdev;
+    vdev->accel->hiod = hiod;
+    vdev->accel->dev_id = dev_id;
+    vdev->accel->parent_hwpt_id = hwpt_id;
+    vdev->accel->hwpt_id = hwpt_id;
+    vdev->accel->hwpt_kind = VSMMU_STREAM_BYPASS;
 
     if (!h->ndevs) {
         if (!vsmmu_accel_host_up(s, vdev, errp)) {
@@ -1097,8 +1120,7 @@ bool vsmmu_accel_attach(VsmmuState *s, VsmmuDevice *vdev,
     return true;
 
 fail:
-    vdev->hiod = NULL;
-    vdev->pdev = NULL;
+    g_clear_pointer(&vdev->accel, g_free);
     return false;
 }
 
@@ -1106,25 +1128,24 @@ fail:
  * Before VFIO unbinds the device: back on its stage-2 domain, vDEVICE and
  * nested domain destroyed; the host SMMU's objects with the last device.
  */
-void vsmmu_accel_detach(VsmmuState *s, VsmmuDevice *vdev)
+static void vsmmu_accel_detach(VsmmuState *s, VsmmuDevice *vdev)
 {
-    VsmmuAccel *h = s->host;
-    PCIDevice *pdev = vdev->pdev;
+    VsmmuAccel *h = vsmmu_accel(s);
+    PCIDevice *pdev;
 
-    if (!vdev->hiod) {
+    if (!vdev->accel) {
         return;
     }
+    pdev = vdev->accel->pdev;
     trace_vsmmu_accel_dev_detach(vsmmu_dev_name(vdev));
-    if (vdev->pdev && vdev->pdev->msi_trigger == vsmmu_accel_msi_trigger) {
-        vdev->pdev->msi_trigger = vdev->msi_trigger;
+    if (pdev && pdev->msi_trigger == vsmmu_accel_msi_trigger) {
+        pdev->msi_trigger = vdev->accel->msi_trigger;
     }
-    vsmmu_accel_attach_hwpt(s, vdev, vdev->parent_hwpt_id,
+    vsmmu_accel_attach_hwpt(s, vdev, vdev->accel->parent_hwpt_id,
                             VSMMU_STREAM_BYPASS);
-    vsmmu_host_destroy(s, &vdev->s1_hwpt_id, "nested HWPT");
-    vsmmu_host_destroy(s, &vdev->vdevice_id, "vDEVICE");
-    vdev->hiod = NULL;
-    vdev->pdev = NULL;
-    vdev->msi_trigger = NULL;
+    vsmmu_host_destroy(s, &vdev->accel->s1_hwpt_id, "nested HWPT");
+    vsmmu_host_destroy(s, &vdev->accel->vdevice_id, "vDEVICE");
+    g_clear_pointer(&vdev->accel, g_free);
     if (!--h->ndevs) {
         vsmmu_accel_host_down(s, pdev);
     }
@@ -1132,87 +1153,99 @@ void vsmmu_accel_detach(VsmmuState *s, VsmmuDevice *vdev)
 
 /* ---- realize, info ------------------------------------------------------- */
 
-bool vsmmu_accel_realize(VsmmuState *s, Error **errp)
+static bool vsmmu_accel_realize(VsmmuState *s, Error **errp)
 {
     VsmmuAccel *h = g_new0(VsmmuAccel, 1);
     const char *id = object_get_canonical_path_component(OBJECT(s));
     g_autofree char *owner = g_strdup_printf("vsmmu %s", id ?: "");
 
-    h->be = s->iommufd;
+    h->be = s->accel.iommufd;
     h->veventq_fd = -1;
     h->reaper = vsmmu_iommufd_reaper_new(h->be, owner, &s->stats.host_ioctls);
-    s->host = h;
-    s->backend = &vsmmu_backend_accel;
+    s->backend_opaque = h;
     return true;
 }
 
-void vsmmu_accel_info(VsmmuState *s, GString *buf)
+static void vsmmu_accel_info(VsmmuState *s, GString *buf)
 {
-    VsmmuAccel *h = s->host;
-    VsmmuDevice *vdev;
+    VsmmuAccel *h = vsmmu_accel(s);
 
-    g_string_append_printf(buf, "  mode: %s\n",
-                           h ? "accel (iommufd nesting)" : "emulated");
-    if (h) {
-        g_string_append_printf(buf, "  iommufd: %s\n",
-                               object_get_canonical_path_component(
-                                   OBJECT(h->be)));
-        g_string_append_printf(buf, "  migration: %s\n",
-                               h->migration_blocker ?
-                               error_get_pretty(h->migration_blocker) :
-                               "possible (no assigned device)");
-        if (h->ndevs) {
-            g_string_append_printf(buf, "  host SMMU: via %s: IDR0 0x%08x "
-                                   "IDR1 0x%08x IDR3 0x%08x IDR5 0x%08x "
-                                   "IIDR 0x%08x AIDR 0x%08x\n"
-                                   "  vIOMMU %u on stage 2 HWPT %u, "
-                                   "vEVENTQ %u\n",
-                                   h->first_dev, h->info.idr[0],
-                                   h->info.idr[1], h->info.idr[3],
-                                   h->info.idr[5], h->info.iidr,
-                                   h->info.aidr, h->viommu_id,
-                                   h->parent_hwpt_id, h->veventq_id);
-        } else {
-            g_string_append(buf, "  host SMMU: none yet (no assigned "
-                            "device)\n");
-        }
-    }
-    vsmmu_cmdqv_accel_info(s, buf);
-    g_string_append(buf, "  devices:\n");
-    QLIST_FOREACH(vdev, &s->devices, link) {
-        uint32_t sid = smmu_get_sid(&vdev->sdev);
-
-        if (vdev->hiod) {
-            g_string_append_printf(buf, "    %02x:%02x.%x %s: assigned, "
-                                   "vSID 0x%x (vDEVICE %u), HWPT %u (%s)\n",
-                                   PCI_BUS_NUM(sid), PCI_SLOT(sid & 0xff),
-                                   PCI_FUNC(sid & 0xff), vsmmu_dev_name(vdev),
-                                   vdev->vsid, vdev->vdevice_id,
-                                   vdev->hwpt_id,
-                                   vsmmu_kind_name(vdev->hwpt_kind));
-        } else {
-            g_string_append_printf(buf, "    %02x:%02x.%x: emulated, "
-                                   "software stage 1\n", PCI_BUS_NUM(sid),
-                                   PCI_SLOT(sid & 0xff), PCI_FUNC(sid & 0xff));
-        }
-    }
-    g_string_append_printf(buf, "  commands %" PRIu64 ", batches %" PRIu64
-                           ", syncs %" PRIu64 ", events %" PRIu64
-                           ", events lost %" PRIu64 "\n",
-                           s->stats.commands, s->stats.batches,
-                           s->stats.syncs, s->stats.events,
-                           s->stats.events_lost);
-    if (h) {
-        g_string_append_printf(buf, "  host: ioctls %" PRIu64
-                               ", invalidate ioctls %" PRIu64
-                               " carrying %" PRIu64 " commands, "
-                               "events %" PRIu64 ", lost %" PRIu64
-                               ", objects being destroyed %u\n",
-                               s->stats.host_ioctls,
-                               s->stats.host_inval_ioctls,
-                               s->stats.host_inval_cmds,
-                               s->stats.host_events,
-                               s->stats.host_events_lost,
-                               vsmmu_iommufd_reaper_pending(h->reaper));
+    g_string_append_printf(buf, "  iommufd: %s\n",
+                           object_get_canonical_path_component(OBJECT(h->be)));
+    g_string_append_printf(buf, "  migration: %s\n",
+                           h->migration_blocker ?
+                           error_get_pretty(h->migration_blocker) :
+                           "possible (no assigned device)");
+    if (h->ndevs) {
+        g_string_append_printf(buf, "  host SMMU: via %s: IDR0 0x%08x "
+                               "IDR1 0x%08x IDR3 0x%08x IDR5 0x%08x "
+                               "IIDR 0x%08x AIDR 0x%08x\n"
+                               "  vIOMMU %u on stage 2 HWPT %u, "
+                               "vEVENTQ %u\n",
+                               h->first_dev, h->info.idr[0],
+                               h->info.idr[1], h->info.idr[3],
+                               h->info.idr[5], h->info.iidr,
+                               h->info.aidr, h->viommu_id,
+                               h->parent_hwpt_id, h->veventq_id);
+    } else {
+        g_string_append(buf, "  host SMMU: none yet (no assigned "
+                        "device)\n");
     }
 }
+
+static bool vsmmu_accel_info_dev(VsmmuState *s, VsmmuDevice *vdev,
+                                 GString *buf)
+{
+    uint32_t sid = smmu_get_sid(&vdev->sdev);
+
+    if (!vdev->accel) {
+        return false;
+    }
+    g_string_append_printf(buf, "    %02x:%02x.%x %s: assigned, "
+                           "vSID 0x%x (vDEVICE %u), HWPT %u (%s)\n",
+                           PCI_BUS_NUM(sid), PCI_SLOT(sid & 0xff),
+                           PCI_FUNC(sid & 0xff), vsmmu_dev_name(vdev),
+                           vdev->accel->vsid, vdev->accel->vdevice_id,
+                           vdev->accel->hwpt_id,
+                           vsmmu_kind_name(vdev->accel->hwpt_kind));
+    return true;
+}
+
+static void vsmmu_accel_info_stats(VsmmuState *s, GString *buf)
+{
+    g_string_append_printf(buf, "  host: ioctls %" PRIu64
+                           ", invalidate ioctls %" PRIu64
+                           " carrying %" PRIu64 " commands, "
+                           "events %" PRIu64 ", lost %" PRIu64
+                           ", objects being destroyed %u\n",
+                           s->stats.host_ioctls,
+                           s->stats.host_inval_ioctls,
+                           s->stats.host_inval_cmds,
+                           s->stats.host_events,
+                           s->stats.host_events_lost,
+                           vsmmu_iommufd_reaper_pending(
+                               vsmmu_accel(s)->reaper));
+}
+
+static const VsmmuBackendOps vsmmu_backend_accel = {
+    .name = "iommufd",
+    .mode = "accel (iommufd nesting)",
+    .realize = vsmmu_accel_realize,
+    .process_batch = vsmmu_accel_process_batch,
+    .config_reset = vsmmu_accel_config_reset,
+    .eventq_changed = vsmmu_accel_eventq_changed,
+    .is_host_dev = vsmmu_accel_is_host_dev,
+    .attach = vsmmu_accel_attach,
+    .detach = vsmmu_accel_detach,
+    .msi_gpa = vsmmu_accel_msi_gpa,
+    .info = vsmmu_accel_info,
+    .info_dev = vsmmu_accel_info_dev,
+    .info_stats = vsmmu_accel_info_stats,
+};
+
+/* Chosen at realize with accel=on (backend.h) */
+static void vsmmu_accel_register(void)
+{
+    vsmmu_backend_register(&vsmmu_backend_accel);
+}
+type_init(vsmmu_accel_register)

@@ -159,6 +159,7 @@ void vsmmu_emu_config_reset(VsmmuState *s)
 
 const VsmmuBackendOps vsmmu_backend_emu = {
     .name = "emulated",
+    .mode = "emulated",
     .process_batch = vsmmu_emu_process_batch,
     .config_reset = vsmmu_emu_config_reset,
 };

@@ -43,6 +43,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/atomic.h"
 #include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
@@ -65,12 +66,20 @@
 #define CMDQV_HOST_LOG2VSIDS_MAX    15
 #define CMDQV_HOST_VERSION_MAX      15
 
+/* The host's side of VINTF0, while the vsmmu has a vIOMMU (cv->host) */
 struct VsmmuCmdqvHost {
+    VsmmuState *s;
+    IOMMUFDBackend *be;
+    VsmmuIommufdReaper *reaper;  /* vsmmu-accel.c's, for its host objects */
+    VsmmuReportLimit *limit;     /* ... and its rate limit of reports */
     uint32_t viommu_id;
     struct iommu_viommu_tegra241_cmdqv data;    /* VIOMMU_ALLOC output */
     struct iommu_hw_info_tegra241_cmdqv info;
     uint8_t host_cmdqs;          /* host IDR1.CMDQS */
-    bool page;                   /* the VINTF page is mapped at host_area */
+    bool page;                   /* the VINTF page is mapped at the area */
+    uint8_t *page0;              /* ... there, while mapped */
+    bool mapped;                 /* ... and the region enabled in the guest */
+    bool live[CMDQV_MAX_VCMDQS]; /* logical queue backed by the host */
 
     uint32_t hw_queue[CMDQV_MAX_VCMDQS];   /* HW queue id per lidx, 0 none */
     uint64_t made_from[CMDQV_MAX_VCMDQS];  /* BASE it (or its fault) is for */
@@ -81,20 +90,48 @@ struct VsmmuCmdqvHost {
     bool vevent_seq_valid;
 };
 
-static IOMMUFDBackend *cmdqv_be(VsmmuState *s)
+/*
+ * Where the host VINTF page is mapped, and the RAM-device region that
+ * overlays it on VINTF0 page 0: made at the first vIOMMU with a host
+ * VINTF and kept for the device's life (cv->host_page; the region is
+ * finalized only with its owner, the address range stays reserved)
+ */
+typedef struct VsmmuCmdqvHostPage {
+    void *area;
+    MemoryRegion mr;
+} VsmmuCmdqvHostPage;
+
+/*
+ * The host VINTF page holds hardware registers that change behind QEMU's
+ * back: one access each, never cached (@r: a queue's page 0 registers)
+ */
+static inline uint32_t cmdqv_hreg(uint32_t *r, unsigned idx)
 {
-    return s->iommufd;
+    return qatomic_read(&r[idx]);
+}
+
+static inline void cmdqv_hreg_set(uint32_t *r, unsigned idx, uint32_t v)
+{
+    qatomic_set(&r[idx], v);
+}
+
+/* The host page 0 registers of logical queue @lidx */
+static uint32_t *cmdqv_host_regs(VsmmuCmdqvHost *h, unsigned lidx)
+{
+    return (uint32_t *)(h->page0 + CMDQV_VCMDQ_STRIDE * lidx);
 }
 
 /* ---- vIOMMU type -------------------------------------------------------- */
 
-bool vsmmu_cmdqv_accel_viommu_type(VsmmuState *s, uint32_t dev_id,
+bool vsmmu_cmdqv_accel_viommu_type(VsmmuState *s, IOMMUFDBackend *be,
+                                   VsmmuIommufdReaper *reaper,
+                                   VsmmuReportLimit *limit, uint32_t dev_id,
                                    const uint32_t host_idr[6], uint32_t *type,
                                    void **data, uint32_t *len, Error **errp)
 {
     VsmmuCmdqv *cv = &s->cmdqv;
     struct iommu_hw_info_tegra241_cmdqv info = { 0 };
-    uint8_t host_cmdqs = extract32(host_idr[1], 21, 5);
+    uint8_t host_cmdqs = FIELD_EX32(host_idr[1], IDR1, CMDQS);
     uint8_t guest_cmdqs;
     VsmmuCmdqvHost *h;
     Error *local_err = NULL;
@@ -106,7 +143,7 @@ bool vsmmu_cmdqv_accel_viommu_type(VsmmuState *s, uint32_t dev_id,
         return true;            /* no CMDQV for this guest */
     }
     s->stats.host_ioctls++;
-    if (!vsmmu_iommufd_hw_info(cmdqv_be(s), dev_id,
+    if (!vsmmu_iommufd_hw_info(be, dev_id,
                                IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV, &info,
                                sizeof(info), NULL, &local_err)) {
         if (cv->mode == ON_OFF_AUTO_ON) {
@@ -152,6 +189,10 @@ bool vsmmu_cmdqv_accel_viommu_type(VsmmuState *s, uint32_t dev_id,
     cv->host_seen = true;
     vsmmu_cmdqv_set_param(cv, info.version);
     h = g_new0(VsmmuCmdqvHost, 1);
+    h->s = s;
+    h->be = be;
+    h->reaper = reaper;
+    h->limit = limit;
     h->info = info;
     h->host_cmdqs = host_cmdqs;
     h->veventq_fd = -1;
@@ -182,9 +223,9 @@ static void cmdqv_map_update(VsmmuState *s)
             want = false;
         }
     }
-    if (want != cv->host_mapped) {
-        memory_region_set_enabled(&cv->host_mr, want);
-        cv->host_mapped = want;
+    if (want != h->mapped) {
+        memory_region_set_enabled(&cv->host_page->mr, want);
+        h->mapped = want;
         trace_vsmmu_cmdqv_accel_map(want);
     }
 }
@@ -194,9 +235,9 @@ static void cmdqv_queue_destroy(VsmmuState *s, unsigned lidx)
 {
     VsmmuCmdqvHost *h = s->cmdqv.host;
 
-    s->cmdqv.host_live[lidx] = false;
+    h->live[lidx] = false;
     trace_vsmmu_cmdqv_accel_queue_destroy(lidx, h->hw_queue[lidx]);
-    vsmmu_iommufd_destroy_later(vsmmu_accel_reaper(s), h->hw_queue[lidx],
+    vsmmu_iommufd_destroy_later(h->reaper, h->hw_queue[lidx],
                                 "HW queue", false, NULL, NULL, NULL);
     h->hw_queue[lidx] = 0;
 }
@@ -265,7 +306,7 @@ static void cmdqv_queue_make(VsmmuState *s, unsigned lidx, unsigned q)
                  R_VCMDQ_BASE_ADDR_SHIFT;
     Error *err = NULL;
 
-    if (lidx && !cv->host_live[lidx - 1]) {
+    if (lidx && !h->live[lidx - 1]) {
         /* made when the one below is (the host's order); not an error yet */
         qemu_log_mask(LOG_GUEST_ERROR, "vsmmu-cmdqv: logical VCMDQ %u has a "
                       "base before VCMDQ %u: the host queue waits for it\n",
@@ -275,11 +316,11 @@ static void cmdqv_queue_make(VsmmuState *s, unsigned lidx, unsigned q)
     h->made_from[lidx] = vq->q.base;
     if (cmdqv_queue_backable(s, lidx, ipa, len, &err)) {
         s->stats.host_ioctls++;
-        if (vsmmu_iommufd_hw_queue_alloc(cmdqv_be(s), h->viommu_id,
+        if (vsmmu_iommufd_hw_queue_alloc(h->be, h->viommu_id,
                                          IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,
                                          lidx, ipa, len, &h->hw_queue[lidx],
                                          &err)) {
-            cv->host_live[lidx] = true;
+            h->live[lidx] = true;
             trace_vsmmu_cmdqv_accel_queue(lidx, ipa, len, h->hw_queue[lidx]);
             return;
         }
@@ -290,7 +331,7 @@ static void cmdqv_queue_make(VsmmuState *s, unsigned lidx, unsigned q)
      */
     error_prepend(&err, "vsmmu: cmdqv: the host cannot back logical VCMDQ "
                   "%u: ", lidx);
-    vsmmu_accel_report(s, err);
+    vsmmu_report_limited(h->limit, err);
     qemu_log_mask(LOG_GUEST_ERROR, "vsmmu-cmdqv: VCMDQ %u BASE 0x%" PRIx64
                   " cannot be used; its commands abort\n", q, vq->q.base);
     vq->host_fault = true;
@@ -314,7 +355,7 @@ static void cmdqv_host_sync(VsmmuState *s)
         uint64_t base = q >= 0 ? cv->vcmdq[q].q.base : 0;
         bool want = on && q >= 0 && FIELD_EX64(base, VCMDQ_BASE, ADDR);
 
-        if ((cv->host_live[l] || h->made_from[l]) &&
+        if ((h->live[l] || h->made_from[l]) &&
             (!want || base != h->made_from[l])) {
             first_bad = l;
             break;
@@ -323,7 +364,7 @@ static void cmdqv_host_sync(VsmmuState *s)
     for (int l = n - 1; l >= first_bad; l--) {
         int q = vsmmu_cmdqv_global(cv, l);
 
-        if (cv->host_live[l]) {
+        if (h->live[l]) {
             cmdqv_queue_destroy(s, l);
         }
         h->made_from[l] = 0;
@@ -340,7 +381,7 @@ static void cmdqv_host_sync(VsmmuState *s)
     for (unsigned l = 0; l < n && on; l++) {
         int q = vsmmu_cmdqv_global(cv, l);
 
-        if (q >= 0 && !cv->host_live[l] && !h->made_from[l] &&
+        if (q >= 0 && !h->live[l] && !h->made_from[l] &&
             FIELD_EX64(cv->vcmdq[q].q.base, VCMDQ_BASE, ADDR)) {
             cmdqv_queue_make(s, l, q);
         }
@@ -353,11 +394,13 @@ static void cmdqv_host_sync(VsmmuState *s)
 /* What a lost record would have said: every host queue in error */
 static void cmdqv_vevent_rebuild(VsmmuCmdqv *cv, uint64_t map[2])
 {
+    VsmmuCmdqvHost *h = cv->host;
+
     map[0] = map[1] = 0;
     for (unsigned l = 0; l < cv->num_vcmdqs; l++) {
-        uint32_t *r = (uint32_t *)(cv->host_page0 + CMDQV_VCMDQ_STRIDE * l);
+        uint32_t *r = cmdqv_host_regs(h, l);
 
-        if (cv->host_live[l] &&
+        if (h->live[l] &&
             ((cmdqv_hreg(r, R_VCMDQ_GERROR) ^
               cmdqv_hreg(r, R_VCMDQ_GERRORN)) & 1)) {
             map[l / 64] |= 1ULL << (l % 64);
@@ -391,7 +434,7 @@ static void cmdqv_vevent_read(void *opaque)
         if (errno != EAGAIN && errno != EINTR) {
             error_setg_errno(&err, errno, "vsmmu: cmdqv: vEVENTQ read "
                              "failed");
-            vsmmu_accel_report(s, err);
+            vsmmu_report_limited(h->limit, err);
         }
         return;
     }
@@ -414,7 +457,7 @@ static void cmdqv_vevent_read(void *opaque)
             if (off + (ssize_t)sizeof(map) > len) {
                 error_setg(&err, "vsmmu: cmdqv: truncated vEVENTQ record "
                            "(%zd bytes of %zu)", len - off, sizeof(map));
-                vsmmu_accel_report(s, err);
+                vsmmu_report_limited(h->limit, err);
                 lost = true;
                 off = len;
             } else {
@@ -434,11 +477,10 @@ static void cmdqv_vevent_read(void *opaque)
         s->stats.host_events++;
         for (unsigned l = 0; l < cv->num_vcmdqs; l++) {
             if (map[l / 64] >> (l % 64) & 1) {
-                uint32_t *r = (uint32_t *)
-                    (cv->host_page0 + CMDQV_VCMDQ_STRIDE * l);
+                uint32_t *r = cmdqv_host_regs(h, l);
 
                 cv->host_err_map[l / 64] |= 1ULL << (l % 64);
-                cv->host_err_gerrorn[l] = cv->host_live[l] ?
+                cv->host_err_gerrorn[l] = h->live[l] ?
                                           cmdqv_hreg(r, R_VCMDQ_GERRORN) : 0;
                 cv->stats_errors++;
                 raise = true;
@@ -450,23 +492,24 @@ static void cmdqv_vevent_read(void *opaque)
     }
 }
 
-/* ---- up and down with the vIOMMU ----------------------------------------- */
+/* ---- the queues' state and the host page ------------------------------- */
 
 /* Emulated state of the queues the host now backs goes into its page */
 static void cmdqv_state_to_host(VsmmuState *s)
 {
     VsmmuCmdqv *cv = &s->cmdqv;
+    VsmmuCmdqvHost *h = cv->host;
 
     for (unsigned l = 0; l < cv->num_vcmdqs; l++) {
         int q = vsmmu_cmdqv_global(cv, l);
         uint32_t *r;
         VsmmuVcmdq *vq;
 
-        if (q < 0 || !cv->host_live[l]) {
+        if (q < 0 || !h->live[l]) {
             continue;
         }
         vq = &cv->vcmdq[q];
-        r = (uint32_t *)(cv->host_page0 + CMDQV_VCMDQ_STRIDE * l);
+        r = cmdqv_host_regs(h, l);
         cmdqv_hreg_set(r, R_VCMDQ_CONS, vq->q.cons);
         cmdqv_hreg_set(r, R_VCMDQ_PROD, vq->q.prod);
         /* an error the hardware did not raise cannot be carried over */
@@ -479,17 +522,18 @@ static void cmdqv_state_to_host(VsmmuState *s)
 static void cmdqv_state_from_host(VsmmuState *s)
 {
     VsmmuCmdqv *cv = &s->cmdqv;
+    VsmmuCmdqvHost *h = cv->host;
 
     for (unsigned l = 0; l < cv->num_vcmdqs; l++) {
         int q = vsmmu_cmdqv_global(cv, l);
         uint32_t *r;
         VsmmuVcmdq *vq;
 
-        if (q < 0 || !cv->host_live[l]) {
+        if (q < 0 || !h->live[l]) {
             continue;
         }
         vq = &cv->vcmdq[q];
-        r = (uint32_t *)(cv->host_page0 + CMDQV_VCMDQ_STRIDE * l);
+        r = cmdqv_host_regs(h, l);
         vq->q.cons = cmdqv_hreg(r, R_VCMDQ_CONS);
         vq->q.prod = cmdqv_hreg(r, R_VCMDQ_PROD);
         vq->config = cmdqv_hreg(r, R_VCMDQ_CONFIG) & R_VCMDQ_CONFIG_EN_MASK;
@@ -508,19 +552,24 @@ static bool cmdqv_host_area_init(VsmmuState *s, Error **errp)
 {
     VsmmuCmdqv *cv = &s->cmdqv;
 
-    if (cv->host_area) {
+    void *area;
+
+    if (cv->host_page) {
         return true;
     }
-    cv->host_area = vsmmu_iommufd_reserve(CMDQV_HOST_PAGE_SIZE, errp);
-    if (!cv->host_area) {
+    area = vsmmu_iommufd_reserve(CMDQV_HOST_PAGE_SIZE, errp);
+    if (!area) {
         return false;
     }
-    memory_region_init_ram_device_ptr(&cv->host_mr, OBJECT(s),
+    /* never freed: the region lives as long as its owner, the vsmmu */
+    cv->host_page = g_new0(VsmmuCmdqvHostPage, 1);
+    cv->host_page->area = area;
+    memory_region_init_ram_device_ptr(&cv->host_page->mr, OBJECT(s),
                                       "vsmmu-cmdqv-vintf0-page0",
-                                      CMDQV_HOST_PAGE_SIZE, cv->host_area);
-    memory_region_set_enabled(&cv->host_mr, false);
+                                      CMDQV_HOST_PAGE_SIZE, area);
+    memory_region_set_enabled(&cv->host_page->mr, false);
     memory_region_add_subregion_overlap(&cv->mmio, CMDQV_VINTF0_PAGE0,
-                                        &cv->host_mr, 1);
+                                        &cv->host_page->mr, 1);
     return true;
 }
 
@@ -528,26 +577,76 @@ static bool cmdqv_host_area_init(VsmmuState *s, Error **errp)
 static void cmdqv_page_unmap(VsmmuState *s)
 {
     VsmmuCmdqv *cv = &s->cmdqv;
+    VsmmuCmdqvHost *h = cv->host;
     Error *err = NULL;
 
-    if (cv->host_mapped) {
-        memory_region_set_enabled(&cv->host_mr, false);
-        cv->host_mapped = false;
+    if (h->mapped) {
+        memory_region_set_enabled(&cv->host_page->mr, false);
+        h->mapped = false;
         trace_vsmmu_cmdqv_accel_map(false);
     }
-    cv->host_page0 = NULL;
+    h->page0 = NULL;
     s->stats.host_ioctls++;
-    if (!vsmmu_iommufd_unmap_at(cv->host_area, CMDQV_HOST_PAGE_SIZE)) {
+    if (!vsmmu_iommufd_unmap_at(cv->host_page->area, CMDQV_HOST_PAGE_SIZE)) {
         error_setg_errno(&err, errno, "vsmmu: cmdqv: the host VINTF page "
                          "stays mapped (its vIOMMU cannot be destroyed)");
-        vsmmu_accel_report(s, err);
+        vsmmu_report_limited(h->limit, err);
     }
 }
 
-static void cmdqv_host_load(VsmmuState *s)
+/* ---- the host interface the guest model calls (vsmmu-cmdqv.h) ----------- */
+
+static bool cmdqv_host_backs(VsmmuCmdqvHost *h, unsigned lidx)
 {
-    cmdqv_state_to_host(s);
+    return h->page0 && lidx < CMDQV_MAX_VCMDQS && h->live[lidx];
 }
+
+static uint32_t cmdqv_host_read_page0(VsmmuCmdqvHost *h, unsigned lidx,
+                                      hwaddr reg)
+{
+    return cmdqv_hreg(cmdqv_host_regs(h, lidx), reg / 4);
+}
+
+static void cmdqv_host_write_page0(VsmmuCmdqvHost *h, unsigned lidx,
+                                   hwaddr reg, uint32_t val)
+{
+    cmdqv_hreg_set(cmdqv_host_regs(h, lidx), reg / 4, val);
+}
+
+static void cmdqv_host_ops_sync(VsmmuCmdqvHost *h)
+{
+    cmdqv_host_sync(h->s);
+}
+
+static void cmdqv_host_load(VsmmuCmdqvHost *h)
+{
+    cmdqv_state_to_host(h->s);
+}
+
+static void cmdqv_host_info(VsmmuCmdqvHost *h, GString *buf)
+{
+    VsmmuCmdqv *cv = &h->s->cmdqv;
+
+    g_string_append_printf(buf, "    VINTF page 0 %s; HW queues:",
+                           h->mapped ? "mapped into the guest" : "trapped");
+    for (unsigned l = 0; l < cv->num_vcmdqs; l++) {
+        if (h->live[l]) {
+            g_string_append_printf(buf, " %u=%u", l, h->hw_queue[l]);
+        }
+    }
+    g_string_append_c(buf, '\n');
+}
+
+static const VsmmuCmdqvHostOps cmdqv_host_ops = {
+    .backs = cmdqv_host_backs,
+    .read_page0 = cmdqv_host_read_page0,
+    .write_page0 = cmdqv_host_write_page0,
+    .sync = cmdqv_host_ops_sync,
+    .load = cmdqv_host_load,
+    .info = cmdqv_host_info,
+};
+
+/* ---- vIOMMU up and down -------------------------------------------------- */
 
 bool vsmmu_cmdqv_accel_up(VsmmuState *s, uint32_t viommu_id, Error **errp)
 {
@@ -569,7 +668,7 @@ bool vsmmu_cmdqv_accel_up(VsmmuState *s, uint32_t viommu_id, Error **errp)
         goto fail;
     }
     s->stats.host_ioctls++;
-    if (!vsmmu_iommufd_mmap_at(cmdqv_be(s), cv->host_area,
+    if (!vsmmu_iommufd_mmap_at(h->be, cv->host_page->area,
                                h->data.out_vintf_mmap_offset,
                                CMDQV_HOST_PAGE_SIZE, errp)) {
         goto fail;
@@ -577,10 +676,10 @@ bool vsmmu_cmdqv_accel_up(VsmmuState *s, uint32_t viommu_id, Error **errp)
     trace_vsmmu_cmdqv_accel_up(viommu_id, h->data.out_vintf_mmap_offset,
                                h->data.out_vintf_mmap_length);
     h->page = true;
-    cv->host_page0 = cv->host_area;
+    h->page0 = cv->host_page->area;
 
     s->stats.host_ioctls++;
-    if (!vsmmu_iommufd_veventq_alloc(cmdqv_be(s), viommu_id,
+    if (!vsmmu_iommufd_veventq_alloc(h->be, viommu_id,
                                      IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV,
                                      CMDQV_VEVENTQ_DEPTH, &h->veventq_id,
                                      &h->veventq_fd, errp)) {
@@ -589,8 +688,7 @@ bool vsmmu_cmdqv_accel_up(VsmmuState *s, uint32_t viommu_id, Error **errp)
     }
     h->vevent_seq_valid = false;
     qemu_set_fd_handler(h->veventq_fd, cmdqv_vevent_read, NULL, s);
-    cv->host_sync = cmdqv_host_sync;
-    cv->host_load = cmdqv_host_load;
+    cv->host_ops = &cmdqv_host_ops;
     /* Queues the guest set up while there was no vIOMMU */
     cmdqv_host_sync(s);
     cmdqv_state_to_host(s);
@@ -615,7 +713,7 @@ void vsmmu_cmdqv_accel_down(VsmmuState *s)
         cmdqv_state_from_host(s);
         cmdqv_page_unmap(s);
         for (int l = cv->num_vcmdqs - 1; l >= 0; l--) {
-            if (cv->host_live[l]) {
+            if (h->live[l]) {
                 cmdqv_queue_destroy(s, l);
             }
         }
@@ -626,7 +724,7 @@ void vsmmu_cmdqv_accel_down(VsmmuState *s)
          */
         qemu_set_fd_handler(h->veventq_fd, NULL, NULL, NULL);
         close(h->veventq_fd);
-        vsmmu_iommufd_destroy_later(vsmmu_accel_reaper(s), h->veventq_id,
+        vsmmu_iommufd_destroy_later(h->reaper, h->veventq_id,
                                     "CMDQV vEVENTQ", false, NULL, NULL,
                                     NULL);
     }
@@ -634,34 +732,8 @@ void vsmmu_cmdqv_accel_down(VsmmuState *s)
         cv->vcmdq[q].host_fault = false;
     }
     memset(cv->host_err_map, 0, sizeof(cv->host_err_map));
-    cv->host_page0 = NULL;
-    cv->host_sync = NULL;
-    cv->host_load = NULL;
+    h->page0 = NULL;
+    cv->host_ops = NULL;
     cv->host = NULL;
     g_free(h);
-}
-
-void vsmmu_cmdqv_accel_info(VsmmuState *s, GString *buf)
-{
-    VsmmuCmdqv *cv = &s->cmdqv;
-    VsmmuCmdqvHost *h = cv->host;
-
-    if (!cv->present) {
-        return;
-    }
-    g_string_append_printf(buf, "  cmdqv: %u VCMDQs, %u SIDs, %s\n",
-                           cv->num_vcmdqs, cv->num_sids,
-                           h && h->page ? "host VINTF" : "emulated");
-    if (!h || !h->page) {
-        return;
-    }
-    g_string_append_printf(buf, "    VINTF page 0 %s; HW queues:",
-                           cv->host_mapped ? "mapped into the guest" :
-                           "trapped");
-    for (unsigned l = 0; l < cv->num_vcmdqs; l++) {
-        if (cv->host_live[l]) {
-            g_string_append_printf(buf, " %u=%u", l, h->hw_queue[l]);
-        }
-    }
-    g_string_append_c(buf, '\n');
 }

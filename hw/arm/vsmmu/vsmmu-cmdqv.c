@@ -71,13 +71,10 @@ bool vsmmu_cmdqv_vintf_enabled(VsmmuCmdqv *cv)
            FIELD_EX32(cv->vintf_config, VINTF_CONFIG, EN);
 }
 
-/* The host page 0 registers of logical queue @lidx, NULL if not host's */
-static uint32_t *cmdqv_host_regs(VsmmuCmdqv *cv, int lidx)
+/* Are the page 0 registers of logical queue @lidx the host's? */
+static bool cmdqv_host_backs(VsmmuCmdqv *cv, int lidx)
 {
-    if (lidx < 0 || !cv->host_page0 || !cv->host_live[lidx]) {
-        return NULL;
-    }
-    return (uint32_t *)(cv->host_page0 + CMDQV_VCMDQ_STRIDE * lidx);
+    return lidx >= 0 && cv->host_ops && cv->host_ops->backs(cv->host, lidx);
 }
 
 /* ---- errors and the interrupt -------------------------------------------- */
@@ -90,13 +87,12 @@ static bool vcmdq_error_active(VsmmuVcmdq *vq)
 /* Is VINTF0's logical queue @lidx in error (LVCMDQ_ERR_MAP bit)? */
 static bool cmdqv_lvcmdq_in_error(VsmmuCmdqv *cv, unsigned lidx)
 {
-    uint32_t *r = cmdqv_host_regs(cv, lidx);
     int q;
 
-    if (r) {
+    if (cmdqv_host_backs(cv, lidx)) {
         /* reported by the host and not acknowledged since */
         return (cv->host_err_map[lidx / 64] >> (lidx % 64) & 1) &&
-               cmdqv_hreg(r, R_VCMDQ_GERRORN) ==
+               cv->host_ops->read_page0(cv->host, lidx, A_VCMDQ_GERRORN) ==
                cv->host_err_gerrorn[lidx];
     }
     if (lidx < CMDQV_MAX_VCMDQS &&
@@ -243,12 +239,12 @@ static void vcmdq_kick(VsmmuState *s, unsigned index)
     vsmmu_cmdq_kick(&s->cmdqv.vcmdq_runner[index]);
 }
 
-/* ---- the host side's hook ------------------------------------------------ */
+/* ---- the host side (VsmmuCmdqvHostOps) ----------------------------------- */
 
 static void cmdqv_host_sync(VsmmuState *s)
 {
-    if (s->cmdqv.host_sync) {
-        s->cmdqv.host_sync(s);
+    if (s->cmdqv.host_ops) {
+        s->cmdqv.host_ops->sync(s->cmdqv.host);
     }
 }
 
@@ -257,12 +253,11 @@ static void cmdqv_host_sync(VsmmuState *s)
 static uint32_t vcmdq_page0_read(VsmmuState *s, int q, int lidx, hwaddr reg)
 {
     VsmmuCmdqv *cv = &s->cmdqv;
-    uint32_t *host = cmdqv_host_regs(cv, lidx);
     VsmmuVcmdq *vq;
 
-    if (host) {
-        return reg < CMDQV_VCMDQ_PAGE0_REGS ? cmdqv_hreg(host, reg / 4) :
-               0;
+    if (cmdqv_host_backs(cv, lidx)) {
+        return reg < CMDQV_VCMDQ_PAGE0_REGS ?
+               cv->host_ops->read_page0(cv->host, lidx, reg) : 0;
     }
     if (q < 0) {
         return 0;               /* a logical queue with nothing behind it */
@@ -291,13 +286,12 @@ static void vcmdq_page0_write(VsmmuState *s, int q, int lidx, hwaddr reg,
                               uint32_t val)
 {
     VsmmuCmdqv *cv = &s->cmdqv;
-    uint32_t *host = cmdqv_host_regs(cv, lidx);
     VsmmuVcmdq *vq;
     bool was_en;
 
-    if (host) {
+    if (cmdqv_host_backs(cv, lidx)) {
         if (reg < CMDQV_VCMDQ_PAGE0_REGS) {
-            cmdqv_hreg_set(host, reg / 4, val);
+            cv->host_ops->write_page0(cv->host, lidx, reg, val);
         }
         return;
     }
@@ -680,7 +674,7 @@ bool vsmmu_cmdqv_realize(VsmmuState *s, Error **errp)
                            errp)) {
         return false;
     }
-    if (cv->mode == ON_OFF_AUTO_AUTO && !s->accel) {
+    if (cv->mode == ON_OFF_AUTO_AUTO && !s->accel.enabled) {
         /* auto follows the host: without accel there is none */
         cv->decided = true;
         return true;
@@ -689,7 +683,7 @@ bool vsmmu_cmdqv_realize(VsmmuState *s, Error **errp)
     cv->decided = cv->present;
     vsmmu_cmdqv_set_param(cv, CMDQV_MODEL_VERSION);
     /* auto: capped only once a host CMDQV is seen (cmdqv-accel.c) */
-    if (s->accel && cv->mode == ON_OFF_AUTO_ON) {
+    if (s->accel.enabled && cv->mode == ON_OFF_AUTO_ON) {
         vsmmu_cmdqv_cap_cmdqs(s);
     }
     memory_region_init(&cv->mmio, OBJECT(s), "vsmmu-cmdqv", CMDQV_MMIO_SIZE);
@@ -750,7 +744,22 @@ void vsmmu_cmdqv_reset(VsmmuState *s)
     cmdqv_host_sync(s);
 }
 
-/* ---- counters, migration ------------------------------------------------- */
+/* ---- counters, info, migration ------------------------------------------ */
+
+void vsmmu_cmdqv_info(VsmmuState *s, GString *buf)
+{
+    VsmmuCmdqv *cv = &s->cmdqv;
+
+    if (!cv->present) {
+        return;
+    }
+    g_string_append_printf(buf, "  cmdqv: %u VCMDQs, %u SIDs, %s\n",
+                           cv->num_vcmdqs, cv->num_sids,
+                           cv->host_ops ? "host VINTF" : "emulated");
+    if (cv->host_ops) {
+        cv->host_ops->info(cv->host, buf);
+    }
+}
 
 void vsmmu_cmdqv_instance_init(Object *obj)
 {
@@ -820,8 +829,8 @@ static int vmstate_cmdqv_post_load(void *opaque, int version_id)
     memset(cv->host_err_map, 0, sizeof(cv->host_err_map));
     /* a destination with a host VINTF: its queues follow what was loaded */
     cmdqv_host_sync(s);
-    if (cv->host_load) {
-        cv->host_load(s);
+    if (cv->host_ops) {
+        cv->host_ops->load(cv->host);
     }
     /* queues loaded with commands continue when the VM runs (below) */
     trace_vsmmu_cmdqv_post_load(cv->config, cv->vintf_config);

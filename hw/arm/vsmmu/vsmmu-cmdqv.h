@@ -7,22 +7,7 @@
 #ifndef HW_ARM_VSMMU_CMDQV_INTERNAL_H
 #define HW_ARM_VSMMU_CMDQV_INTERNAL_H
 
-#include "qemu/atomic.h"
 #include "hw/arm/vsmmu/cmdqv.h"
-
-/*
- * The host VINTF page holds hardware registers that change behind QEMU's
- * back: one access each, never cached (@r: a queue's page 0 registers)
- */
-static inline uint32_t cmdqv_hreg(uint32_t *r, unsigned idx)
-{
-    return qatomic_read(&r[idx]);
-}
-
-static inline void cmdqv_hreg_set(uint32_t *r, unsigned idx, uint32_t v)
-{
-    qatomic_set(&r[idx], v);
-}
 
 /* ---- the guest model (vsmmu-cmdqv.c) ------------------------------------ */
 
@@ -48,15 +33,31 @@ int vsmmu_cmdqv_global(VsmmuCmdqv *cv, unsigned lidx);
 bool vsmmu_cmdqv_vintf_enabled(VsmmuCmdqv *cv);
 /* Pulse the CMDQV interrupt (an error map changed) */
 void vsmmu_cmdqv_irq(VsmmuState *s);
+/* `info vsmmu` lines */
+void vsmmu_cmdqv_info(VsmmuState *s, GString *buf);
 
-/* ---- the accelerated backend's services (vsmmu-accel.c) ------------------ */
+/* ---- the host interface (implemented by vsmmu-cmdqv-accel.c) ------------ */
 
-typedef struct VsmmuIommufdReaper VsmmuIommufdReaper;
-
-/* Where host objects go to be destroyed, in order, retried on EBUSY */
-VsmmuIommufdReaper *vsmmu_accel_reaper(VsmmuState *s);
-/* Report a host refusal the guest can provoke again: rate-limited */
-void vsmmu_accel_report(VsmmuState *s, Error *err);
+/*
+ * What the guest model asks of a host CMDQV, as Linux's arm_smmu_impl_ops
+ * lets an SMMU implementation plug in. VsmmuCmdqv.host_ops is set while
+ * a host VINTF page backs VINTF0 (every call then has a host); the model
+ * never reads the host's page or state itself. BQL held, no vsmmu lock.
+ */
+typedef struct VsmmuCmdqvHostOps {
+    /* Is logical queue @lidx the host's (its page 0 in the host page)? */
+    bool (*backs)(VsmmuCmdqvHost *h, unsigned lidx);
+    /* Page 0 register @reg (byte offset) of a queue the host backs */
+    uint32_t (*read_page0)(VsmmuCmdqvHost *h, unsigned lidx, hwaddr reg);
+    void (*write_page0)(VsmmuCmdqvHost *h, unsigned lidx, hwaddr reg,
+                        uint32_t val);
+    /* The guest's programming changed: make the host's queues follow */
+    void (*sync)(VsmmuCmdqvHost *h);
+    /* After an incoming migration: the loaded queue state to the host */
+    void (*load)(VsmmuCmdqvHost *h);
+    /* `info vsmmu` lines after the CMDQV's */
+    void (*info)(VsmmuCmdqvHost *h, GString *buf);
+} VsmmuCmdqvHostOps;
 
 /* ---- accelerated (vsmmu-cmdqv-accel.c), called by vsmmu-accel.c ---------- */
 
@@ -67,7 +68,17 @@ void vsmmu_accel_report(VsmmuState *s, Error *err);
  * VCMDQs are then emulated). Fails if the host cannot give what the
  * properties promise.
  */
-bool vsmmu_cmdqv_accel_viommu_type(VsmmuState *s, uint32_t dev_id,
+typedef struct IOMMUFDBackend IOMMUFDBackend;
+typedef struct VsmmuIommufdReaper VsmmuIommufdReaper;
+typedef struct VsmmuReportLimit VsmmuReportLimit;
+
+/*
+ * @be, @reaper and @limit are the vsmmu's iommufd, the reaper its host
+ * objects go to and the rate limit of its reports (vsmmu-accel.c's).
+ */
+bool vsmmu_cmdqv_accel_viommu_type(VsmmuState *s, IOMMUFDBackend *be,
+                                   VsmmuIommufdReaper *reaper,
+                                   VsmmuReportLimit *limit, uint32_t dev_id,
                                    const uint32_t host_idr[6], uint32_t *type,
                                    void **data, uint32_t *len, Error **errp);
 /* After VIOMMU_ALLOC: map the VINTF page, vEVENTQ, the guest's queues */
@@ -77,7 +88,5 @@ bool vsmmu_cmdqv_accel_up(VsmmuState *s, uint32_t viommu_id, Error **errp);
  * queues destroyed (descending), vEVENTQ handed to the reaper
  */
 void vsmmu_cmdqv_accel_down(VsmmuState *s);
-/* `info vsmmu` lines */
-void vsmmu_cmdqv_accel_info(VsmmuState *s, GString *buf);
 
 #endif /* HW_ARM_VSMMU_CMDQV_INTERNAL_H */

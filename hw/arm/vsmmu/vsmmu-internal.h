@@ -72,22 +72,12 @@ struct VsmmuDevice {
     bool cfg_valid;              /* cfg holds the decoded STE/CD */
     VsmmuStreamCfg cfg;
     VsmmuUtlbEntry utlb[VSMMU_UTLB_ENTRIES];
-
     /*
      * Accelerated mode, assigned devices only: the host SMMU translates
-     * (guest stage 1 nested over the host stage 2); see vsmmu-accel.c.
+     * (guest stage 1 nested over the host stage 2). The iommufd backend's
+     * state of the device (vsmmu-accel.c), NULL while not attached.
      */
-    PCIDevice *pdev;             /* the assigned device, NULL if emulated */
-    HostIOMMUDevice *hiod;       /* set while attached to the vsmmu */
-    uint32_t dev_id;             /* iommufd device */
-    uint32_t parent_hwpt_id;     /* its stage-2 (nesting parent) domain */
-    uint32_t vdevice_id;         /* 0: no vDEVICE */
-    uint32_t vsid;               /* the vDEVICE's virtual StreamID */
-    uint32_t hwpt_id;            /* domain it is attached to now */
-    VsmmuStreamKind hwpt_kind;
-    uint32_t s1_hwpt_id;         /* our nested S1 domain, 0 = none */
-    uint64_t vste[2];            /* ... and the vSTE it was made from */
-    MSITriggerFunc *msi_trigger; /* the device's own, put back on detach */
+    struct VsmmuAccelDev *accel;
 };
 
 /* ---- events ---------------------------------------------------------- */
@@ -261,20 +251,6 @@ void vsmmu_notify_unmap(VsmmuState *s, int asid, uint64_t iova, uint64_t size);
 /* The software translation of one device (also MSIs of assigned ones) */
 IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
                                   IOMMUAccessFlags flag);
-
-/* ---- accelerated mode (vsmmu-accel.c) ---------------------------------- */
-
-extern const VsmmuBackendOps vsmmu_backend_accel;
-bool vsmmu_accel_realize(VsmmuState *s, Error **errp);
-/* Does the host translate for this device (accel vsmmu, assigned)? */
-bool vsmmu_accel_is_host_dev(VsmmuState *s, PCIBus *bus, int devfn);
-bool vsmmu_accel_attach(VsmmuState *s, VsmmuDevice *vdev,
-                        HostIOMMUDevice *hiod, Error **errp);
-void vsmmu_accel_detach(VsmmuState *s, VsmmuDevice *vdev);
-/* The MSI doorbell of an assigned device, for KVM routes */
-bool vsmmu_accel_msi_gpa(VsmmuState *s, PCIBus *bus, int devfn, hwaddr *gpa);
-/* `info vsmmu` text for this instance */
-void vsmmu_accel_info(VsmmuState *s, GString *buf);
 
 /* ---- monitor (vsmmu-monitor.c) ------------------------------------------- */
 

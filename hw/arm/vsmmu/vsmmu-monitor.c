@@ -13,6 +13,7 @@
 #include "hw/pci/pci_bus.h"
 #include "hw/arm/vsmmu/monitor.h"
 #include "vsmmu-internal.h"
+#include "vsmmu-cmdqv.h"
 
 /* Guest physical address of the register pages, wherever they are mapped */
 static hwaddr vsmmu_regs_addr(VsmmuState *s)
@@ -34,6 +35,7 @@ static const char *vsmmu_auto_note(VsmmuState *s, bool is_auto)
 static void vsmmu_describe(VsmmuState *s, GString *buf)
 {
     PCIBus *bus = s->smmu.primary_bus;
+    VsmmuDevice *vdev;
 
     /* Under the BQL, which owns the model; no vsmmu lock (a leaf) */
     g_string_append_printf(buf, "%s: root bus %s, registers at 0x%"
@@ -53,7 +55,30 @@ static void vsmmu_describe(VsmmuState *s, GString *buf)
                            s->ats ? "on" : "off",
                            vsmmu_auto_note(s, s->ats_prop == ON_OFF_AUTO_AUTO),
                            s->sidsize);
-    vsmmu_accel_info(s, buf);
+    g_string_append_printf(buf, "  mode: %s\n", s->backend->mode);
+    if (s->backend->info) {
+        s->backend->info(s, buf);
+    }
+    vsmmu_cmdqv_info(s, buf);
+    g_string_append(buf, "  devices:\n");
+    QLIST_FOREACH(vdev, &s->devices, link) {
+        uint32_t sid = smmu_get_sid(&vdev->sdev);
+
+        if (!s->backend->info_dev || !s->backend->info_dev(s, vdev, buf)) {
+            g_string_append_printf(buf, "    %02x:%02x.%x: emulated, "
+                                   "software stage 1\n", PCI_BUS_NUM(sid),
+                                   PCI_SLOT(sid & 0xff), PCI_FUNC(sid & 0xff));
+        }
+    }
+    g_string_append_printf(buf, "  commands %" PRIu64 ", batches %" PRIu64
+                           ", syncs %" PRIu64 ", events %" PRIu64
+                           ", events lost %" PRIu64 "\n",
+                           s->stats.commands, s->stats.batches,
+                           s->stats.syncs, s->stats.events,
+                           s->stats.events_lost);
+    if (s->backend->info_stats) {
+        s->backend->info_stats(s, buf);
+    }
 }
 
 static int vsmmu_describe_one(Object *obj, void *opaque)

@@ -40,13 +40,13 @@ bool vsmmu_msi_window(VsmmuState *s)
     case ON_OFF_AUTO_OFF:
         return false;
     default:
-        return s->accel;
+        return s->accel.enabled;
     }
 }
 
 bool vsmmu_msi_realize(VsmmuState *s, Error **errp)
 {
-    if (s->accel && s->msi_window == ON_OFF_AUTO_OFF) {
+    if (s->accel.enabled && s->msi_window == ON_OFF_AUTO_OFF) {
         warn_report("vsmmu: msi-window=off with accel=on: MSIs of "
                     "passthrough devices reach the ITS only if the guest "
                     "identity-maps IOVA [0x%llx, 0x%llx) by itself",

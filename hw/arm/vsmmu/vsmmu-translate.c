@@ -25,6 +25,12 @@
 #include "vsmmu-internal.h"
 #include "trace.h"
 
+/* Does the host translate for this device (backend.h)? */
+static bool vsmmu_is_host_dev(VsmmuState *s, PCIBus *bus, int devfn)
+{
+    return s->backend->is_host_dev && s->backend->is_host_dev(s, bus, devfn);
+}
+
 static AddressSpace *vsmmu_find_add_as(PCIBus *bus, void *opaque, int devfn)
 {
     VsmmuState *s = opaque;
@@ -64,7 +70,7 @@ out:
      * maps guest RAM (system memory) into the stage 2 the guest's stage 1
      * nests over.
      */
-    if (vsmmu_accel_is_host_dev(s, bus, devfn)) {
+    if (vsmmu_is_host_dev(s, bus, devfn)) {
         return &address_space_memory;
     }
     return &vdev->sdev.as;
@@ -81,7 +87,7 @@ static VsmmuDevice *vsmmu_find_dev(VsmmuState *s, PCIBus *bus, int devfn)
 
 static bool vsmmu_wants_nesting_parent(PCIBus *bus, void *opaque, int devfn)
 {
-    return vsmmu_accel_is_host_dev(opaque, bus, devfn);
+    return vsmmu_is_host_dev(opaque, bus, devfn);
 }
 
 static bool vsmmu_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
@@ -92,9 +98,14 @@ static bool vsmmu_set_iommu_device(PCIBus *bus, void *opaque, int devfn,
     bool ok;
 
     /* BQL: the accelerated backend's state is the BQL's */
+    if (!s->backend->attach) {
+        error_setg(errp, "vsmmu: assigned device %s needs accel=on on its "
+                   "vsmmu", hiod->name);
+        return false;
+    }
     vsmmu_find_add_as(bus, s, devfn);
     vdev = vsmmu_find_dev(s, bus, devfn);
-    ok = vsmmu_accel_attach(s, vdev, hiod, errp);
+    ok = s->backend->attach(s, vdev, hiod, errp);
     return ok;
 }
 
@@ -103,15 +114,17 @@ static void vsmmu_unset_iommu_device(PCIBus *bus, void *opaque, int devfn)
     VsmmuState *s = opaque;
     VsmmuDevice *vdev = vsmmu_find_dev(s, bus, devfn);
 
-    if (vdev) {
-        vsmmu_accel_detach(s, vdev);
+    if (vdev && s->backend->detach) {
+        s->backend->detach(s, vdev);
     }
 }
 
 static bool vsmmu_get_msi_direct_gpa(PCIBus *bus, void *opaque, int devfn,
                                      hwaddr *gpa)
 {
-    return vsmmu_accel_msi_gpa(opaque, bus, devfn, gpa);
+    VsmmuState *s = opaque;
+
+    return s->backend->msi_gpa && s->backend->msi_gpa(s, bus, devfn, gpa);
 }
 
 const PCIIOMMUOps vsmmu_pci_iommu_ops = {

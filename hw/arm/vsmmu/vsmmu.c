@@ -117,12 +117,17 @@ static bool vsmmu_check_properties(VsmmuState *s, Error **errp)
                    s->ssidsize_prop);
         return false;
     }
-    if (s->accel && !s->iommufd) {
+    if (s->accel.enabled && !vsmmu_backend_find("iommufd")) {
+        error_setg(errp, "vsmmu: accel=on needs a QEMU built with VFIO and "
+                   "iommufd (Linux hosts)");
+        return false;
+    }
+    if (s->accel.enabled && !s->accel.iommufd) {
         error_setg(errp, "vsmmu: accel=on needs iommufd=<id of an iommufd "
                    "object>");
         return false;
     }
-    if (!s->accel && s->iommufd) {
+    if (!s->accel.enabled && s->accel.iommufd) {
         error_setg(errp, "vsmmu: iommufd= is only used with accel=on");
         return false;
     }
@@ -153,6 +158,33 @@ static bool vsmmu_check_bus(VsmmuState *s, Error **errp)
         return false;
     }
     return true;
+}
+
+/* ---- backends ------------------------------------------------------------ */
+
+/* Backends a build may lack, registered at start-up (backend.h) */
+static const VsmmuBackendOps *vsmmu_backends[4];
+
+void vsmmu_backend_register(const VsmmuBackendOps *ops)
+{
+    for (int i = 0; i < ARRAY_SIZE(vsmmu_backends); i++) {
+        if (!vsmmu_backends[i]) {
+            vsmmu_backends[i] = ops;
+            return;
+        }
+    }
+    g_assert_not_reached();
+}
+
+const VsmmuBackendOps *vsmmu_backend_find(const char *name)
+{
+    for (int i = 0; i < ARRAY_SIZE(vsmmu_backends) && vsmmu_backends[i];
+         i++) {
+        if (!strcmp(vsmmu_backends[i]->name, name)) {
+            return vsmmu_backends[i];
+        }
+    }
+    return NULL;
 }
 
 /* A queue left mid-way (a stop, a migration) continues when the VM runs */
@@ -195,8 +227,9 @@ static void vsmmu_realize(DeviceState *dev, Error **errp)
     vsmmu_evtq_init(s);
     vsmmu_cmdq_runner_init(&s->cmdq_runner, s, &vsmmu_main_cmdq_ops, &s->cmdq);
     qemu_add_vm_change_state_handler(vsmmu_vm_state_change, s);
-    s->backend = &vsmmu_backend_emu;
-    if (s->accel && !vsmmu_accel_realize(s, errp)) {
+    s->backend = s->accel.enabled ? vsmmu_backend_find("iommufd") :
+                 &vsmmu_backend_emu;
+    if (s->backend->realize && !s->backend->realize(s, errp)) {
         return;
     }
 
@@ -336,7 +369,7 @@ static const Property vsmmu_properties[] = {
     DEFINE_PROP_U8_AUTO("ssidsize", VsmmuState, ssidsize_prop),
     DEFINE_PROP_ON_OFF_AUTO("ril", VsmmuState, ril_prop, ON_OFF_AUTO_AUTO),
     DEFINE_PROP_ON_OFF_AUTO("ats", VsmmuState, ats_prop, ON_OFF_AUTO_AUTO),
-    DEFINE_PROP_BOOL("accel", VsmmuState, accel, false),
+    DEFINE_PROP_BOOL("accel", VsmmuState, accel.enabled, false),
     DEFINE_PROP_ON_OFF_AUTO("msi-window", VsmmuState, msi_window,
                             ON_OFF_AUTO_AUTO),
     /* Tegra241 CMDQV: auto = on when accel and the host SMMU has one */
@@ -344,12 +377,12 @@ static const Property vsmmu_properties[] = {
                             ON_OFF_AUTO_AUTO),
     DEFINE_PROP_UINT32("cmdqv-vcmdqs", VsmmuState, cmdqv.num_vcmdqs, 2),
     DEFINE_PROP_UINT32("cmdqv-sids", VsmmuState, cmdqv.num_sids, 16),
-    DEFINE_PROP_LINK("iommufd", VsmmuState, iommufd, TYPE_IOMMUFD_BACKEND,
+    DEFINE_PROP_LINK("iommufd", VsmmuState, accel.iommufd, TYPE_IOMMUFD_BACKEND,
                      IOMMUFDBackend *),
     /* accel: off sends one invalidation ioctl per command (benchmarks) */
-    DEFINE_PROP_BOOL("x-batch", VsmmuState, batch, true),
+    DEFINE_PROP_BOOL("x-batch", VsmmuState, accel.batch, true),
     /* accel with KVM: where assigned devices' MSIs go (0: the vITS) */
-    DEFINE_PROP_UINT64("msi-gpa", VsmmuState, msi_gpa, 0),
+    DEFINE_PROP_UINT64("msi-gpa", VsmmuState, accel.msi_gpa, 0),
 };
 
 static void vsmmu_class_init(ObjectClass *klass, const void *data)

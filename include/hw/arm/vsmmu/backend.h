@@ -14,6 +14,9 @@
 #include "hw/arm/vsmmu/formats.h"
 
 typedef struct VsmmuState VsmmuState;
+typedef struct VsmmuDevice VsmmuDevice;
+typedef struct PCIBus PCIBus;
+typedef struct HostIOMMUDevice HostIOMMUDevice;
 
 /* One decoded guest command, as the command engine hands it on */
 typedef struct VsmmuCmd {
@@ -35,23 +38,63 @@ typedef struct VsmmuCmd {
 #define VSMMU_BATCH_MAX     128
 
 /*
- * The backend operations. process_batch() receives the commands between
- * two CMD_SYNCs (or a bounded slice of them), in order; it returns how
- * many completed. If fewer than @n did, *err tells why the next one
- * failed and the engine stops CONS on it. All @n completing with *err
- * set (CERROR_ATC_INV_SYNC) is an error of the CMD_SYNC that follows.
+ * The backend operations: the only way the guest-visible model reaches a
+ * backend. A vsmmu has one backend, chosen at realize (emulated, or
+ * iommufd with accel=on) and kept for its life; the backend keeps its own
+ * state behind VsmmuState.backend_opaque and VsmmuDevice.accel.
+ *
+ * process_batch() receives the commands between two CMD_SYNCs (or a
+ * bounded slice of them), in order; it returns how many completed. If
+ * fewer than @n did, *err tells why the next one failed and the engine
+ * stops CONS on it. All @n completing with *err set (CERROR_ATC_INV_SYNC)
+ * is an error of the CMD_SYNC that follows.
+ *
+ * Everything here runs under the BQL with no vsmmu lock held
+ * (docs/security.md).
  */
 typedef struct VsmmuBackendOps {
     const char *name;
+    /* `info vsmmu` "mode:" text */
+    const char *mode;
+    /* Make the backend's state (optional) */
+    bool (*realize)(VsmmuState *s, Error **errp);
     unsigned (*process_batch)(VsmmuState *s, const VsmmuCmd *cmds,
                               unsigned n, VsmmuCmdError *err);
     /* SMMUEN, GBPA or the stream table base changed: drop what was cached */
     void (*config_reset)(VsmmuState *s);
     /* CR0.EVENTQEN changed (optional) */
     void (*eventq_changed)(VsmmuState *s);
+
+    /*
+     * Host devices (optional: a backend without them has none). A host
+     * device is one the host IOMMU translates for (an assigned device of
+     * an accel vsmmu): its DMA address space is system memory.
+     */
+    bool (*is_host_dev)(VsmmuState *s, PCIBus *bus, int devfn);
+    /* PCIIOMMUOps.set_iommu_device / unset_iommu_device */
+    bool (*attach)(VsmmuState *s, VsmmuDevice *vdev, HostIOMMUDevice *hiod,
+                   Error **errp);
+    void (*detach)(VsmmuState *s, VsmmuDevice *vdev);
+    /* The MSI doorbell of a host device, for KVM routes */
+    bool (*msi_gpa)(VsmmuState *s, PCIBus *bus, int devfn, hwaddr *gpa);
+
+    /* `info vsmmu` (all optional): after the mode line */
+    void (*info)(VsmmuState *s, GString *buf);
+    /* ... one device's line, false to let the model print it */
+    bool (*info_dev)(VsmmuState *s, VsmmuDevice *vdev, GString *buf);
+    /* ... after the command counters */
+    void (*info_stats)(VsmmuState *s, GString *buf);
 } VsmmuBackendOps;
 
 extern const VsmmuBackendOps vsmmu_backend_emu;
+
+/*
+ * Backends a build may lack (iommufd needs Linux and VFIO) register
+ * themselves at start-up; realize looks them up by name and gives a
+ * clear error when the build has none.
+ */
+void vsmmu_backend_register(const VsmmuBackendOps *ops);
+const VsmmuBackendOps *vsmmu_backend_find(const char *name);
 
 /* The emulated backend's work, which the accelerated one also does */
 unsigned vsmmu_emu_process_batch(VsmmuState *s, const VsmmuCmd *cmds,

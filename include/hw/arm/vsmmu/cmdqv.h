@@ -69,23 +69,16 @@ typedef struct VsmmuCmdqv {
     uint64_t host_err_map[2];
     uint32_t host_err_gerrorn[CMDQV_MAX_VCMDQS];  /* GERRORN at the report */
 
-    /* Accelerated: the host VINTF, NULL when emulated (cmdqv-accel.c) */
-    VsmmuCmdqvHost *host;
-    uint8_t *host_page0;         /* its page 0 (host_area) while mapped */
     /*
-     * Where the host VINTF page is mapped, and the RAM-device region that
-     * overlays it on VINTF0 page 0: both made at the first vIOMMU with a
-     * host VINTF and kept for the device's life (the region is finalized
-     * only with its owner; the address range stays reserved)
+     * Accelerated on a host CMDQV (vsmmu-cmdqv-accel.c): the host's side
+     * of VINTF0, reached only through its ops (vsmmu-cmdqv.h); its state
+     * is its own. host_ops is set while the host VINTF page backs VINTF0
+     * page 0, NULL when the VCMDQs are emulated.
      */
-    void *host_area;
-    MemoryRegion host_mr;
-    bool host_mapped;            /* host_mr enabled */
-    bool host_live[CMDQV_MAX_VCMDQS];    /* logical queue backed by host */
-    /* make the host's queues follow the guest's programming */
-    void (*host_sync)(VsmmuState *s);
-    /* after an incoming migration: the loaded queue state to the host */
-    void (*host_load)(VsmmuState *s);
+    const struct VsmmuCmdqvHostOps *host_ops;
+    VsmmuCmdqvHost *host;
+    /* The page's region, made once and kept for the device's life */
+    struct VsmmuCmdqvHostPage *host_page;
 
     /* Counters (x-stats-vcmdq-*), never guest-visible */
     uint64_t stats_traps;        /* trapped accesses to VCMDQ pages */

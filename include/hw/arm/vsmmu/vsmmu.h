@@ -65,6 +65,18 @@ typedef struct VsmmuStats {
 
 typedef struct VsmmuDevice VsmmuDevice;
 
+/*
+ * Properties of accelerated mode. Only the properties live here: the
+ * iommufd backend's runtime state is its own (VsmmuAccel in
+ * vsmmu-accel.c, behind VsmmuState.backend_opaque).
+ */
+typedef struct VsmmuAccelProps {
+    bool enabled;                /* accel: nested translation via iommufd */
+    struct IOMMUFDBackend *iommufd;  /* iommufd: the host's /dev/iommu */
+    bool batch;                  /* x-batch: one ioctl per batch */
+    uint64_t msi_gpa;            /* msi-gpa: KVM MSI doorbell, 0 = the vITS */
+} VsmmuAccelProps;
+
 struct VsmmuState {
     SMMUState smmu;              /* smmu-common: bus, device regions, walker */
 
@@ -78,7 +90,9 @@ struct VsmmuState {
      * leaves the vsmmu.
      */
     QemuMutex mutex;
+    /* Chosen at realize (backend.h); its own state, opaque to the model */
     const struct VsmmuBackendOps *backend;
+    void *backend_opaque;
 
     /* Properties: what the user asked for (VSMMU_PROP_AUTO: "auto") */
     uint8_t oas_prop;            /* output address size in bits */
@@ -86,11 +100,7 @@ struct VsmmuState {
     uint8_t ssidsize_prop;       /* substream ID bits, 0 = no substreams */
     OnOffAuto ril_prop;          /* range invalidation (IDR3.RIL) */
     OnOffAuto ats_prop;          /* ATS supported (IDR0.ATS) */
-    bool accel;                  /* nested translation through iommufd */
-    struct IOMMUFDBackend *iommufd;  /* accel: the host's /dev/iommu */
-    bool batch;                  /* accel: one ioctl per batch (x-batch) */
-    uint64_t msi_gpa;            /* accel+KVM: MSI doorbell, 0 = the vITS */
-    struct VsmmuAccel *host;     /* accel: the host SMMU's objects */
+    VsmmuAccelProps accel;       /* accel, iommufd, x-batch, msi-gpa */
     OnOffAuto msi_window;        /* describe the host MSI window (msi.h) */
 
     /*
