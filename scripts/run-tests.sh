@@ -32,6 +32,22 @@ run_tap() {   # name, command...
     pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 }
 
+# A check of the source tree: one test, its last line in the summary
+run_check() {   # name, command...
+    name=$1; shift
+    if out=$("$@" 2>&1); then
+        pass=$((pass + 1)); r="ok"
+    else
+        fail=$((fail + 1)); r="FAILED"
+    fi
+    printf '%s\n' "$out" >> "$log"
+    echo "$name: $r: $(printf '%s\n' "$out" | tail -n 1)"
+}
+
+# The layers of docs/design.md: no cycle between the device's files
+run_check scripts/check-call-graph python3 "$top/scripts/check-call-graph.py" \
+    "$top"
+
 export QTEST_QEMU_BINARY="$build/qemu-system-aarch64"
 
 # The simulated Arm host's own tests (no QEMU), then the qtests that use it
