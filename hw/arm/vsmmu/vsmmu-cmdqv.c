@@ -14,8 +14,10 @@
  * VINTF_ERR_MAP, and raise the CMDQV interrupt. Accelerated on a host
  * with a CMDQV (vsmmu-cmdqv-accel.c), a VCMDQ the host backs has its
  * page 0 registers in the host VINTF page: this file forwards trapped
- * accesses there, and the page itself is mapped into the guest while
- * VINTF0 is enabled, so PROD/CONS/CONFIG accesses never trap.
+ * accesses there through the CMDQV host interface (cv->host_ops,
+ * vsmmu-cmdqv.h), never touching the page itself, and the page is mapped
+ * into the guest while VINTF0 is enabled, so PROD/CONS/CONFIG accesses
+ * never trap.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
