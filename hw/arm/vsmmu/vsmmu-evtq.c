@@ -89,13 +89,13 @@ static bool vsmmu_evtq_write(VsmmuState *s, const uint64_t *rec)
     uint64_t le[4];
 
     if (!vsmmu_evtq_active(s)) {
-        trace_vsmmu_evtq_drop_disabled(extract64(rec[0], 0, 8),
-                                       extract64(rec[0], 32, 32));
+        trace_vsmmu_evtq_drop_disabled(FIELD_EX64(rec[0], EVT0, ID),
+                                       FIELD_EX64(rec[0], EVT0, SID));
         return false;
     }
     if (vsmmu_queue_full(q)) {
-        trace_vsmmu_evtq_overflow(extract64(rec[0], 0, 8),
-                                  extract64(rec[0], 32, 32));
+        trace_vsmmu_evtq_overflow(FIELD_EX64(rec[0], EVT0, ID),
+                                  FIELD_EX64(rec[0], EVT0, SID));
         vsmmu_evtq_overflow(s, 1);
         return true;
     }
