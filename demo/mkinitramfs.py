@@ -23,8 +23,8 @@ import subprocess
 import sys
 
 # Applets /init uses; each becomes a /bin/<applet> -> busybox symlink.
-APPLETS = """sh cat cut dd dmesg echo grep head insmod kill ls mount mv poweroff
-    readlink rm sed sha256sum sleep sync tail tr uname wc""".split()
+APPLETS = """sh cat cut dd dmesg echo grep head insmod kill ls mount mv od
+    poweroff readlink rm sed sha256sum sleep sync tail tr uname wc""".split()
 
 SUFFIXES = (".ko", ".ko.xz", ".ko.zst", ".ko.gz")
 

@@ -6,7 +6,7 @@
 #               [--append 'extra kernel args'] [--label NAME]
 #               [--extra-qemu 'args'] [--expect-smmu] [--timeout SECONDS]
 #               [--uefi] [--pxb] [--iothread] [--expect-msi-window yes|no]
-#               [--verbose]
+#               [--ats] [--verbose]
 #
 # --iommu-device  -device argument for the IOMMU, placed before the PCI
 #                 devices (default: vsmmu,primary-bus=pcie.0)
@@ -28,6 +28,11 @@
 #                 FAIL unless every IOMMU group has (yes) / none has (no)
 #                 the reserved region 0x8000000-0x80fffff of type "direct"
 #                 (the host MSI window, docs/msi.md)
+# --ats           PCIe ATS: the vsmmu gets ats=on (unless the device
+#                 arguments say ats=), the virtio disk ats=on behind a
+#                 PCIe root port (virtio is PCIe only there); FAIL unless
+#                 the guest enabled ATS in the disk's ATS capability and
+#                 the vsmmu consumed ATC_INV commands during the disk read
 # --verbose       also show the guest console while it runs
 #
 # The last line is "vsmmu demo: PASS <facts>" (exit 0) or
@@ -42,7 +47,7 @@ fail() { echo "vsmmu demo: FAIL $*"; exit 1; }
 usage() { sed -n '5,9p' "$0" | sed 's/^# \{0,1\}//' >&2; fail "usage: $*"; }
 
 qemu="" iommu="vsmmu,primary-bus=pcie.0" append="" label="" extra=""
-expect_smmu=0 tmo=120 verbose=0 uefi=0 pxb=0 expect_msi="" iothread=0
+expect_smmu=0 tmo=120 verbose=0 uefi=0 pxb=0 expect_msi="" iothread=0 ats=0
 while [ $# -gt 0 ]; do
     case $1 in
     --qemu)         [ $# -ge 2 ] || usage "$1 needs an argument"; qemu=$2; shift ;;
@@ -56,11 +61,12 @@ while [ $# -gt 0 ]; do
     --uefi)         uefi=1 ;;
     --pxb)          pxb=1 ;;
     --iothread)     iothread=1 ;;
+    --ats)          ats=1 ;;
     --expect-msi-window)
                     [ $# -ge 2 ] || usage "$1 needs an argument"; expect_msi=$2; shift
                     case $expect_msi in yes|no) ;; *) usage "$1 takes yes or no" ;; esac ;;
     --verbose|-v)   verbose=1 ;;
-    -h|--help)      sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help)      sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *)              usage "unknown option '$1'" ;;
     esac
     shift
@@ -79,6 +85,11 @@ if [ $uefi = 1 ] && [ ! -f "$firmware" ]; then
 fi
 
 log=$out/$label.log
+if [ $ats = 1 ]; then
+    case ,$iommu, in *,ats=*) ;; ,vsmmu,*) iommu=$iommu,ats=on ;; esac
+    # the guest marks its disk read, so the counters can be read around it
+    append="${append:+$append }demo.marks"
+fi
 # The IOMMU must be created before the PCI devices it translates for.
 args=(-M virt,gic-version=3 -cpu max -m 1G -smp 2 -nographic -nic none -no-reboot
       -kernel "$out/vmlinuz" -initrd "$out/initramfs.cpio.gz"
@@ -102,6 +113,15 @@ if [ $pxb = 1 ]; then
     vbus=,bus=rp1 nbus=,bus=pcie.0
 fi
 [ -n "$iommu" ] && args+=(-device "$iommu")
+if [ $ats = 1 ]; then
+    # virtio-pci is a PCIe function (with an ATS capability) only below a
+    # PCIe port; with --pxb the disk already is
+    if [ $pxb = 0 ]; then
+        args+=(-device pcie-root-port,id=rpats,bus=pcie.0,chassis=3)
+        vbus=,bus=rpats
+    fi
+    vbus=$vbus,ats=on
+fi
 if [ $iothread = 1 ]; then
     args+=(-object iothread,id=io0)
     vbus=$vbus,iothread=io0
@@ -124,7 +144,11 @@ t0=$(date +%s%N)
 stats_out=$out/$label.stats
 rm -f "$stats_out"
 if [ -n "$stats_sock" ]; then
-    "$top/demo/vsmmu-stats.py" "$stats_sock" "$stats_id" "$tmo" >"$stats_out" &
+    marks=()
+    [ $ats = 1 ] && marks=(--marks "$log")
+    rm -f "$log"
+    "$top/demo/vsmmu-stats.py" "${marks[@]}" "$stats_sock" "$stats_id" "$tmo" \
+        >"$stats_out" &
     stats_pid=$!
 fi
 if [ $verbose = 1 ]; then
@@ -193,6 +217,22 @@ if [ $expect_smmu = 1 ]; then
     [ "$groups" -gt 0 ] 2>/dev/null || problems+=("no iommu groups")
 fi
 
+# PCIe ATS: the guest enabled it on the virtio disk (1af4:1042), and the
+# vsmmu consumed ATC_INVs between the guest's marks around the disk read
+atsinfo=""
+if [ $ats = 1 ]; then
+    vbdf=$(sed -n 's/^pci \([^ ]*\) 0x1af4:0x1042 .*/\1/p' <<<"$demo" | head -n 1)
+    vats=$(sed -n "s/^ats $vbdf cap=[0-9]* enabled=\([01]\) .*/\1/p" <<<"$demo")
+    mark() { sed -n "s/^VSMMU-MARK: $1 .*atc-invs=\([0-9]*\).*/\1/p" "$stats_out"; }
+    a0=$(mark read-virtio-start) a1=$(mark read-virtio-end)
+    atc=""
+    [ -n "$a0" ] && [ -n "$a1" ] && atc=$((a1 - a0))
+    echo "  ATS: virtio disk ${vbdf:-not found}: enabled by the guest: ${vats:-no ATS capability}; ATC_INV during its read: ${atc:-not measured} (total $(grep -o 'atc-invs=[0-9]*' <<<"$stats" | cut -d= -f2))"
+    [ "$vats" = 1 ] || problems+=("the guest did not enable ATS on the virtio disk (${vbdf:-not found}: ${vats:-no ATS capability})")
+    [ "${atc:-0}" -gt 0 ] || problems+=("no ATC_INV during the virtio disk read (${atc:-not measured})")
+    atsinfo=" ats=$vbdf atc_invs_during_read=${atc:-0}"
+fi
+
 # The host MSI window as a direct (identity-mapped) region, per group
 msi_groups=$(sed -n 's/^resv_region \([0-9]*\) 0x0*8000000 0x0*80fffff direct$/\1/p' \
              <<<"$demo" | sort -u | wc -l)
@@ -220,4 +260,4 @@ if [ -n "$stats" ]; then
     counts+=" events=$(grep -o ' events=[0-9]*' <<<"$stats" | cut -d= -f2)"
     counts+=" translations=$(grep -o 'translations=[0-9]*' <<<"$stats" | cut -d= -f2)"
 fi
-echo "vsmmu demo: PASS label=$label boot=${secs}s disks=$disks iommu_groups=$groups smmu=$smmu$msi$counts"
+echo "vsmmu demo: PASS label=$label boot=${secs}s disks=$disks iommu_groups=$groups smmu=$smmu$msi$atsinfo$counts"

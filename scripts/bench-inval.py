@@ -21,13 +21,13 @@ import tempfile
 SHORT, LONG = 10, 30
 
 
-def run(build, mode, batches, outdir):
+def run(build, mode, batches, outdir, callgrind=True):
     qemu = os.path.join(build, "qemu-system-aarch64")
     cg = os.path.join(outdir, "callgrind.%s.%d" % (mode, batches))
     env = dict(os.environ)
     env["QTEST_QEMU_BINARY"] = (
         "valgrind --tool=callgrind --toggle-collect=vsmmu_cmdq_kick "
-        "--callgrind-out-file=%s %s" % (cg, qemu))
+        "--callgrind-out-file=%s %s" % (cg, qemu)) if callgrind else qemu
     exe = os.path.join(build, "tests", "qtest", "vsmmu", "vsmmu-accel-bench")
     p = subprocess.run([exe, mode, str(batches)], env=env, text=True,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -39,6 +39,8 @@ def run(build, mode, batches, outdir):
                   p.stdout)
     if not m:
         raise SystemExit("bench-inval: no result line from %s" % exe)
+    if not callgrind:
+        return {"cmds": int(m.group(2)), "ioctls": int(m.group(3))}
     total, host = callgrind_costs(cg)
     return {"cmds": int(m.group(2)), "ioctls": int(m.group(3)),
             "ir": total - host, "host_ir": host}
@@ -81,6 +83,8 @@ def main():
                 "ir_per_cmd": (b["ir"] - a["ir"]) / cmds,
                 "ioctls_per_sync": (b["ioctls"] - a["ioctls"]) / (LONG - SHORT),
             }
+        # With ATS: TLBI + ATC_INV per page; ioctls only (no callgrind)
+        atc = run(build, "batched-atc", LONG, outdir, callgrind=False)
     bat, unb = res["batched"], res["unbatched"]
     print("bench: inval-ioctls-per-sync-batch: %.2f" % bat["ioctls_per_sync"])
     print("bench: inval-ioctl-reduction-vs-unbatched: %.1f" %
@@ -90,6 +94,8 @@ def main():
     print("bench: inval-instructions-per-cmd-batched: %.0f" % bat["ir_per_cmd"])
     print("bench: inval-instructions-per-cmd-unbatched: %.0f" %
           unb["ir_per_cmd"])
+    print("bench: inval-ioctls-per-sync-batch-with-atc: %.2f" %
+          (atc["ioctls"] / LONG))
 
 
 if __name__ == "__main__":

@@ -88,8 +88,14 @@ run_demo demo/linux-dma-strict --label check-strict --append iommu.strict=1 \
 msi_vsmmu=vsmmu,primary-bus=pcie.0,msi-window=on
 run_demo demo/linux-msi-window-dt --label check-msi-dt \
     --iommu-device "$msi_vsmmu" --expect-msi-window yes
+# PCIe ATS (docs/design.md): vsmmu ats=on and a virtio-blk ats=on behind a
+# root port; the guest's arm-smmu-v3 must enable ATS on the disk (the
+# firmware says the root complex supports it: DT ats-supported, IORT RC
+# ATS attribute) and send ATC_INVs during the disk read
+run_demo demo/linux-ats-dt --label check-ats-dt --ats
 uefi=${VSMMU_UEFI_FIRMWARE:-/usr/share/qemu-efi-aarch64/QEMU_EFI.fd}
 if [ -f "$uefi" ]; then
+    run_demo demo/linux-ats-acpi --label check-ats-acpi --uefi --ats
     run_demo demo/linux-msi-window-acpi --label check-msi-acpi --uefi \
         --iommu-device "$msi_vsmmu" --expect-msi-window yes
     # A vsmmu on a pxb-pcie root bus, its device behind a root port there:
@@ -98,8 +104,8 @@ if [ -f "$uefi" ]; then
         --uefi --pxb --iommu-device vsmmu,primary-bus=pxb1,msi-window=on \
         --expect-msi-window yes
 else
-    for t in acpi acpi-pxb; do
-        echo "demo/linux-msi-window-$t: SKIP: no UEFI firmware $uefi" \
+    for t in msi-window-acpi msi-window-acpi-pxb ats-acpi; do
+        echo "demo/linux-$t: SKIP: no UEFI firmware $uefi" \
              "(Debian package qemu-efi-aarch64)"
         skip=$((skip + 1))
     done

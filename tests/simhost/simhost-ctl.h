@@ -355,6 +355,9 @@ typedef struct SimhostCtl {
      */
     uint32_t veventq_busy_count;
     uint32_t pad3;
+
+    /* per device: physical ATS on since the last attach (EATS and ats) */
+    uint32_t dev_ats_enabled[SIMHOST_MAX_DEVS];
 } SimhostCtl;
 
 typedef enum SimhostObjType {

@@ -147,6 +147,7 @@ struct ShObj {
     /* HWPT nested, vDEVICE, vEVENTQ, HW queue: the vIOMMU */
     ShObj *viommu;
     uint64_t ste[2];
+    bool enable_ats;            /* nested: vSTE S1 with EATS TRANS */
 
     /* vIOMMU */
     ShObj *parent;

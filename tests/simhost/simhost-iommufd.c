@@ -822,11 +822,15 @@ static ShObj *paging_alloc(ShObj *ioas, int smmu, uint32_t flags)
     return o;
 }
 
-/* The vSTE checks of arm_smmu_validate_vste() */
-static int vste_validate(uint64_t ste[2])
+/*
+ * The vSTE checks of arm_smmu_validate_vste(); *@enable_ats: the guest
+ * asks for ATS (S1 translate with EATS TRANS)
+ */
+static int vste_validate(uint64_t ste[2], bool *enable_ats)
 {
     unsigned cfg, eats;
 
+    *enable_ats = false;
     if (!(ste[0] & STE0_V)) {
         ste[0] = ste[1] = 0;
         return 0;
@@ -842,6 +846,7 @@ static int vste_validate(uint64_t ste[2])
     if (eats > 1) {
         REFUSE(EIO, "vSTE: EATS %u", eats);
     }
+    *enable_ats = cfg == STE_CFG_S1 && eats == 1;
     ste[1] &= ~STE1_EATS_MASK;
     return 0;
 }
@@ -850,6 +855,7 @@ static int hwpt_alloc(ShCtx *ctx, void *uarg)
 {
     struct iommu_hwpt_alloc h;
     ShObj *d, *pt, *o;
+    bool enable_ats;
     int rc = ARG_IN(h, uarg, __reserved);
 
     if (rc) {
@@ -936,7 +942,7 @@ static int hwpt_alloc(ShCtx *ctx, void *uarg)
             }
         }
         memcpy(&v, u, sizeof(v));
-        rc = vste_validate((uint64_t *)v.ste);
+        rc = vste_validate((uint64_t *)v.ste, &enable_ats);
         if (rc) {
             return rc;
         }
@@ -949,6 +955,7 @@ static int hwpt_alloc(ShCtx *ctx, void *uarg)
         o->smmu = pt->smmu;
         o->ste[0] = v.ste[0];
         o->ste[1] = v.ste[1];
+        o->enable_ats = enable_ats;
     } else {
         REFUSE(EINVAL, "hwpt_alloc: pt_id %u is neither IOAS nor vIOMMU",
                h.pt_id);
@@ -1834,6 +1841,9 @@ int sh_dev_attach(ShDev *d, int n, uint32_t *pt_id)
                                  SIMHOST_ATTACH_NESTED : SIMHOST_ATTACH_PAGING;
     sh_ctl->dev_ste[n][0] = hwpt->ste[0];   /* 0 for paging HWPTs */
     sh_ctl->dev_ste[n][1] = hwpt->ste[1];
+    /* physical ATS: asked for by the vSTE, and the device has it (AI:180) */
+    sh_ctl->dev_ats_enabled[n] = hwpt->type == SIMHOST_OBJ_HWPT_NESTED &&
+                                 hwpt->enable_ats && sh_ctl->dev[n].ats;
     sh_ctl->dev_vsid_valid[n] = d->vmaster;
     sh_ctl->dev_vsid[n] = d->vsid;
     sh_ctl->dev_attach_count[n]++;

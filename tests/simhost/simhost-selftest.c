@@ -857,6 +857,9 @@ static void test_viommu(void)
         "attach: nested HWPT with a vDEVICE captures the vSID (AI:99)");
     tap(!(ctl->dev_ste[D0][1] & (3ULL << 28)),
         "nested: EATS is stripped from the stored vSTE (AI:207)");
+    tap(!ctl->dev_ats_enabled[D0],
+        "attach: EATS TRANS on a device without ATS: physical ATS stays off "
+        "(AI:180)");
     {
         uint32_t ab, byp;
 

@@ -210,12 +210,26 @@ static bool vsmmu_accel_check_host(VsmmuState *s, const char *dev,
                    s->oas, dev, host_oas, guest_oas);
         return false;
     }
+    /*
+     * ATS is per device on the host (out_capabilities): one without it is
+     * welcome behind a vsmmu with ATS, as behind the host SMMU, and keeps
+     * ATS off (vsmmu_accel_host_ats()).
+     */
     if (s->ats && (caps & IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED)) {
-        error_setg(errp, "vsmmu: ats=on but the host reports no ATS for "
-                   "device %s", dev);
-        return false;
+        warn_report("vsmmu: the host reports no ATS for device %s: ATS stays "
+                    "off for it (EATS cleared in its vSTEs, its ATC_INVs "
+                    "complete in the vsmmu)", dev);
     }
     return true;
+}
+
+/* Does the host do ATS for this device? */
+static bool vsmmu_accel_host_ats(VsmmuDevice *vdev)
+{
+    VsmmuAccelDev *d = vdev->accel;
+
+    return d && d->hiod &&
+           !(d->hiod->caps.hw_caps & IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED);
 }
 
 /*
@@ -561,7 +575,7 @@ static void vsmmu_accel_install(VsmmuState *s, VsmmuDevice *vdev, bool report)
 
     vste[0] = cfg.ste[0] & VSMMU_VSTE0_ALLOWED;
     vste[1] = cfg.ste[1] & VSMMU_VSTE1_ALLOWED;
-    if (!s->ats) {
+    if (!s->ats || !vsmmu_accel_host_ats(vdev)) {
         vste[1] &= ~R_STE1_EATS_MASK;
     }
     if (d->s1_hwpt_id && d->hwpt_id == d->s1_hwpt_id &&
@@ -782,12 +796,16 @@ static bool vsmmu_accel_forward(VsmmuState *s, const VsmmuCmd *c)
     case VSMMU_CMD_ATC_INV:
     case VSMMU_CMD_CFGI_CD:
     case VSMMU_CMD_CFGI_CD_ALL:
-        /* by StreamID: only for devices the host knows (a vDEVICE) */
+        /*
+         * by StreamID: only for devices the host knows (a vDEVICE); an
+         * ATC_INV only for one the host does ATS for (no ATC otherwise)
+         */
         QLIST_FOREACH(vdev, &s->devices, link) {
             VsmmuAccelDev *d = vdev->accel;
 
             if (d && d->vdevice_id && d->vsid == c->sid) {
-                return true;
+                return c->opcode != VSMMU_CMD_ATC_INV ||
+                       vsmmu_accel_host_ats(vdev);
             }
         }
         return false;

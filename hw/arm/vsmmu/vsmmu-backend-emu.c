@@ -4,7 +4,10 @@
  * the IOMMU notifiers of emulated devices.
  *
  * The caches are translation state: changed under s->mutex, which is
- * dropped before the notifiers run (docs/security.md).
+ * dropped before the notifiers run (docs/security.md). ATC_INV reaches the
+ * ATC of ATS-capable emulated endpoints through their device-IOTLB
+ * notifiers, synchronously, so the CMD_SYNC that ends the batch completes
+ * only after every endpoint dropped the entries.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -140,8 +143,13 @@ unsigned vsmmu_emu_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
             /* the cached stream configuration includes its CD */
             vsmmu_invalidate_configs(s, c->sid, c->sid);
             break;
+        case VSMMU_CMD_ATC_INV:
+            /* every function with this StreamID; its SSID and G aside */
+            vsmmu_notify_atc_inv(s, c->sid, c->addr,
+                                 c->num_pages * VSMMU_ATS_PAGE);
+            break;
         default:
-            /* PREFETCH_*: a hint; ATC_INV: emulated devices have no ATC */
+            /* PREFETCH_*: a hint */
             break;
         }
     }

@@ -65,7 +65,7 @@ static void vsmmu_cmd_decode_range(VsmmuState *s, VsmmuCmd *c)
 static bool vsmmu_cmd_decode(VsmmuState *s, VsmmuCmd *c)
 {
     uint64_t *raw = c->raw;
-    unsigned range;
+    unsigned range, size;
 
     c->opcode = FIELD_EX64(raw[0], CMD0, OPCODE);
     c->sid = FIELD_EX64(raw[0], CMD0, SID);
@@ -118,7 +118,16 @@ static bool vsmmu_cmd_decode(VsmmuState *s, VsmmuCmd *c)
         if (!s->ats) {
             return false;
         }
-        c->addr = FIELD_EX64(raw[1], CMD1, ADDR) << R_CMD1_ADDR_SHIFT;
+        /* 2^Size pages of 4 KiB, aligned to their span; or everything */
+        size = FIELD_EX64(raw[1], CMD1, ATC_SIZE);
+        if (size >= VSMMU_ATC_INV_SIZE_ALL) {
+            c->addr = 0;
+            c->num_pages = 0;
+        } else {
+            c->num_pages = 1ULL << size;
+            c->addr = (FIELD_EX64(raw[1], CMD1, ADDR) << R_CMD1_ADDR_SHIFT) &
+                      ~((c->num_pages << 12) - 1);
+        }
         return true;
     case VSMMU_CMD_SYNC:
         return FIELD_EX64(raw[0], CMD0, SYNC_CS) <= VSMMU_SYNC_CS_SEV;
@@ -280,6 +289,9 @@ static bool vsmmu_cmdq_slice(VsmmuState *s, const VsmmuCmdQueueOps *ops,
         trace_vsmmu_cmd(ops->name, vsmmu_queue_idx(q, cur),
                         vsmmu_cmd_name(c->opcode), c->raw[0], c->raw[1]);
         s->stats.commands++;
+        if (c->opcode == VSMMU_CMD_ATC_INV) {
+            s->stats.atc_invs++;
+        }
 
         if (c->opcode == VSMMU_CMD_SYNC) {
             VsmmuCmd sync = *c;

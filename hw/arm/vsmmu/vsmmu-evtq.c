@@ -47,6 +47,10 @@ static void vsmmu_evt_encode(const VsmmuEvent *ev, uint64_t rec[4])
         rec[2] = ev->input_addr;
         rec[3] = FIELD_DP64(0, EVT3, FETCH_ADDR, ev->fetch_addr >> 3);
         break;
+    case VSMMU_EVT_F_BAD_ATS_TREQ:
+        /* the request's address; RnW, InD, PnU are RES0 here */
+        rec[2] = ev->input_addr;
+        break;
     case VSMMU_EVT_F_STE_FETCH:
     case VSMMU_EVT_F_CD_FETCH:
         rec[3] = FIELD_DP64(0, EVT3, FETCH_ADDR, ev->fetch_addr >> 3);

@@ -248,6 +248,15 @@ static inline void vsmmu_invalidate_utlbs_locked(VsmmuState *s)
 }
 /* Tell IOMMU notifiers (vhost, …) that [iova, iova + size) is gone */
 void vsmmu_notify_unmap(VsmmuState *s, int asid, uint64_t iova, uint64_t size);
+/*
+ * ATC_INV: the device-IOTLB notifiers of stream @sid drop [iova, iova +
+ * size), everything for @size 0. Synchronous; no vsmmu lock held.
+ */
+void vsmmu_notify_atc_inv(VsmmuState *s, uint32_t sid, uint64_t iova,
+                          uint64_t size);
+/* What ATS completions are made of: 4 KiB pages of a 48-bit input space */
+#define VSMMU_ATS_PAGE          4096
+#define VSMMU_ATS_ADDR_BITS     48
 /* The software translation of one device (also MSIs of assigned ones) */
 IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
                                   IOMMUAccessFlags flag);

@@ -15,11 +15,19 @@
  * Faults are posted to the event FIFO, never written from here
  * (docs/security.md, rules 3 and 4).
  *
+ * With ATS offered (IDR0.ATS), emulated PCIe endpoints with an ATS
+ * capability may also send ATS Translation Requests (QEMU's PCI ATS
+ * interface, pci_ats_request_translation()) and keep the answers in
+ * their own ATC; guest ATC_INV commands reach them through their
+ * device-IOTLB notifiers (IOMMU_NOTIFIER_DEVIOTLB_UNMAP).
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qemu/error-report.h"
+#include "qemu/log.h"
 #include "system/memory.h"
 #include "hw/pci/pci_bus.h"
 #include "vsmmu-internal.h"
@@ -39,11 +47,17 @@ static AddressSpace *vsmmu_find_add_as(PCIBus *bus, void *opaque, int devfn)
     VsmmuDevice *vdev;
     g_autofree char *name = NULL;
 
+    /*
+     * The bus table changes under the BQL and s->mutex both: an ATS
+     * request from an iothread looks devices up with the mutex alone.
+     */
     if (!sbus) {
         sbus = g_malloc0(sizeof(SMMUPciBus) +
                          sizeof(SMMUDevice *) * SMMU_PCI_DEVFN_MAX);
         sbus->bus = bus;
+        qemu_mutex_lock(&s->mutex);
         g_hash_table_insert(bs->smmu_pcibus_by_busptr, bus, sbus);
+        qemu_mutex_unlock(&s->mutex);
     }
     if (sbus->pbdev[devfn]) {
         vdev = container_of(sbus->pbdev[devfn], VsmmuDevice, sdev);
@@ -62,7 +76,9 @@ static AddressSpace *vsmmu_find_add_as(PCIBus *bus, void *opaque, int devfn)
                              UINT64_MAX);
     address_space_init(&vdev->sdev.as, MEMORY_REGION(&vdev->sdev.iommu), name);
     QLIST_INSERT_HEAD(&s->devices, vdev, link);
+    qemu_mutex_lock(&s->mutex);
     sbus->pbdev[devfn] = &vdev->sdev;
+    qemu_mutex_unlock(&s->mutex);
     trace_vsmmu_add_device(name);
 out:
     /*
@@ -127,14 +143,6 @@ static bool vsmmu_get_msi_direct_gpa(PCIBus *bus, void *opaque, int devfn,
     return s->backend->msi_gpa && s->backend->msi_gpa(s, bus, devfn, gpa);
 }
 
-const PCIIOMMUOps vsmmu_pci_iommu_ops = {
-    .get_address_space = vsmmu_find_add_as,
-    .set_iommu_device = vsmmu_set_iommu_device,
-    .unset_iommu_device = vsmmu_unset_iommu_device,
-    .wants_nesting_parent = vsmmu_wants_nesting_parent,
-    .get_msi_direct_gpa = vsmmu_get_msi_direct_gpa,
-};
-
 void vsmmu_invalidate_configs(VsmmuState *s, uint32_t first, uint32_t last)
 {
     VsmmuDevice *vdev;
@@ -192,11 +200,35 @@ static unsigned vsmmu_unmap_pieces(uint64_t iova, uint64_t size)
     return n;
 }
 
-/* Called with no vsmmu lock held (notifiers leave the vsmmu) */
+/* An invalidation of everything notifier @n watches */
+static void vsmmu_notify_whole(IOMMUNotifier *n, IOMMUNotifierFlag type)
+{
+    IOMMUTLBEvent event = {
+        .type = type,
+        .entry = {
+            .target_as = &address_space_memory,
+            .iova = n->start,
+            .addr_mask = n->end - n->start,
+            .perm = IOMMU_NONE,
+        },
+    };
+
+    memory_region_notify_iommu_one(n, &event);
+}
+
+/*
+ * Called with no vsmmu lock held (notifiers leave the vsmmu). UNMAP
+ * notifiers (vhost without ATS, …) hear of every TLBI. Device-IOTLB
+ * notifiers stand for an ATC, which TLBIs do not reach when the SMMU has
+ * ATS (the guest sends ATC_INV, vsmmu_notify_atc_inv()); without ATS
+ * nothing else would ever invalidate such a cache, so they hear of TLBIs.
+ */
 void vsmmu_notify_unmap(VsmmuState *s, int asid, uint64_t iova, uint64_t size)
 {
     SMMUDevice *sdev;
     IOMMUNotifier *n;
+    IOMMUNotifierFlag devtlb = s->ats ? IOMMU_NOTIFIER_NONE :
+                               IOMMU_NOTIFIER_DEVIOTLB_UNMAP;
 
     QLIST_FOREACH(sdev, &s->smmu.devices_with_notifiers, next) {
         VsmmuDevice *vdev = container_of(sdev, VsmmuDevice, sdev);
@@ -206,17 +238,23 @@ void vsmmu_notify_unmap(VsmmuState *s, int asid, uint64_t iova, uint64_t size)
             continue;
         }
         IOMMU_NOTIFIER_FOREACH(n, &sdev->iommu) {
+            IOMMUNotifierFlag type = n->notifier_flags & IOMMU_NOTIFIER_UNMAP ?
+                                     IOMMU_NOTIFIER_UNMAP :
+                                     n->notifier_flags & devtlb;
             uint64_t a = iova, left = size;
 
+            if (!type) {
+                continue;
+            }
             if (size == UINT64_MAX ||
                 vsmmu_unmap_pieces(iova, size) > VSMMU_NOTIFY_MAX_PIECES) {
-                memory_region_unmap_iommu_notifier_range(n);
+                vsmmu_notify_whole(n, type);
                 continue;
             }
             while (left) {
                 uint64_t chunk = vsmmu_unmap_chunk(a, left);
                 IOMMUTLBEvent event = {
-                    .type = IOMMU_NOTIFIER_UNMAP,
+                    .type = type,
                     .entry = {
                         .target_as = &address_space_memory,
                         .iova = a,
@@ -330,6 +368,41 @@ static bool vsmmu_translate_s1(VsmmuState *s, VsmmuStreamCfg *cfg,
     return true;
 }
 
+/*
+ * The configuration of @vdev's stream, entered with s->mutex held and
+ * returning without it: the cached one, or decoded now (unlocked) and
+ * cached unless an invalidation happened meanwhile. *@gen is the
+ * generation the caller's own caching must check. False with @ev set on
+ * a configuration fault.
+ */
+static bool vsmmu_dev_config_unlock(VsmmuState *s, VsmmuDevice *vdev,
+                                    VsmmuStreamCfg *cfg, uint32_t *gen,
+                                    VsmmuEvent *ev)
+{
+    bool cfg_valid;
+
+    *gen = s->tlb_gen;
+    cfg_valid = vdev->cfg_valid;
+    if (cfg_valid) {
+        *cfg = vdev->cfg;
+    }
+    qemu_mutex_unlock(&s->mutex);
+
+    if (cfg_valid) {
+        return true;
+    }
+    if (!vsmmu_stream_config(s, smmu_get_sid(&vdev->sdev), cfg, ev)) {
+        return false;
+    }
+    qemu_mutex_lock(&s->mutex);
+    if (s->tlb_gen == *gen) {
+        vdev->cfg = *cfg;
+        vdev->cfg_valid = true;
+    }
+    qemu_mutex_unlock(&s->mutex);
+    return true;
+}
+
 IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
                                   IOMMUAccessFlags flag)
 {
@@ -347,7 +420,6 @@ IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
     QEMU_UNINITIALIZED VsmmuStreamCfg cfg;
     SMMUTLBEntry te;
     VsmmuEvent ev;
-    bool cfg_valid;
     uint32_t gen;
 
     qemu_mutex_lock(&s->mutex);
@@ -372,26 +444,11 @@ IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
         goto out;
     }
 
-    gen = s->tlb_gen;
-    cfg_valid = vdev->cfg_valid;
-    if (cfg_valid) {
-        cfg = vdev->cfg;
-    }
-    qemu_mutex_unlock(&s->mutex);
-
-    if (!cfg_valid) {
-        if (!vsmmu_stream_config(s, sid, &cfg, &ev)) {
-            ev.input_addr = addr;
-            ev.rnw = !(flag & IOMMU_WO);
-            vsmmu_evtq_record(s, &ev);
-            goto out;
-        }
-        qemu_mutex_lock(&s->mutex);
-        if (s->tlb_gen == gen) {
-            vdev->cfg = cfg;
-            vdev->cfg_valid = true;
-        }
-        qemu_mutex_unlock(&s->mutex);
+    if (!vsmmu_dev_config_unlock(s, vdev, &cfg, &gen, &ev)) {
+        ev.input_addr = addr;
+        ev.rnw = !(flag & IOMMU_WO);
+        vsmmu_evtq_record(s, &ev);
+        goto out;
     }
 
     switch (cfg.kind) {
@@ -435,6 +492,159 @@ static IOMMUTLBEntry vsmmu_translate(IOMMUMemoryRegion *mr, hwaddr addr,
                                addr, flag);
 }
 
+/* ---- ATS of emulated endpoints ------------------------------------------ */
+
+/* F_BAD_ATS_TREQ: the stream does not permit ATS (always recorded) */
+static void vsmmu_ats_bad_treq(VsmmuState *s, uint32_t sid, hwaddr addr)
+{
+    VsmmuEvent ev = {
+        .id = VSMMU_EVT_F_BAD_ATS_TREQ,
+        .sid = sid,
+        .input_addr = addr,
+    };
+
+    qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: stream 0x%x: ATS Translation "
+                  "Request for 0x%" HWADDR_PRIx " while its STE does not "
+                  "permit ATS\n", sid, addr);
+    vsmmu_evtq_record(s, &ev);
+}
+
+/*
+ * One ATS Translation Request of [@addr, @addr + @length) from an
+ * emulated endpoint, answered as the root complex would (IHI 0070 §3.9.1):
+ *   - Unsupported Request (VSMMU_ATS_UR) when ATS is not permitted: the
+ *     SMMU without ATS or disabled (no event); an STE that aborts (no
+ *     event, as for any transaction); an STE that bypasses (STE.EATS is
+ *     ignored there) or has STE.EATS = 0b00: F_BAD_ATS_TREQ;
+ *   - Completer Abort (VSMMU_ATS_CA) on a configuration error (C_BAD_STE,
+ *     C_BAD_CD, fetch aborts, ...) and on a walk abort, the event recorded;
+ *   - otherwise one completion entry per page: the translation and its
+ *     permissions (W dropped for a no-write request), a translation fault
+ *     being an entry with R = W = 0 that counts in @err_count and records
+ *     no event (the endpoint owns the fault). Entries stop at
+ *     @result_length; -ENOMEM if the range did not fit.
+ * Any thread, no vsmmu lock held; nothing is written to guest memory
+ * here (events go through the FIFO).
+ */
+static ssize_t vsmmu_ats_translate(VsmmuDevice *vdev, hwaddr addr,
+                                   size_t length, bool no_write,
+                                   IOMMUTLBEntry *result, size_t result_len,
+                                   uint32_t *err_count)
+{
+    VsmmuState *s = vdev->s;
+    uint32_t sid = smmu_get_sid(&vdev->sdev);
+    hwaddr start = addr, end = addr + length;
+    QEMU_UNINITIALIZED VsmmuStreamCfg cfg;
+    VsmmuEvent ev;
+    uint32_t gen;
+    size_t n = 0;
+
+    *err_count = 0;
+    if (end < addr) {
+        end = UINT64_MAX;       /* up to the top of the address space */
+    }
+    qemu_mutex_lock(&s->mutex);
+    s->stats.ats_requests++;
+    if (!s->ats || !vsmmu_enabled(s)) {
+        qemu_mutex_unlock(&s->mutex);
+        trace_vsmmu_ats_request(sid, addr, length, VSMMU_ATS_UR);
+        return VSMMU_ATS_UR;
+    }
+    if (!vsmmu_dev_config_unlock(s, vdev, &cfg, &gen, &ev)) {
+        ev.input_addr = addr;
+        vsmmu_evtq_record(s, &ev);
+        trace_vsmmu_ats_request(sid, addr, length, VSMMU_ATS_CA);
+        return VSMMU_ATS_CA;
+    }
+    if (cfg.kind == VSMMU_STREAM_ABORT) {
+        trace_vsmmu_ats_request(sid, addr, length, VSMMU_ATS_UR);
+        return VSMMU_ATS_UR;
+    }
+    /* STE.Config = S1 translate with EATS = 0b01; S1DSS may bypass S1 */
+    if (FIELD_EX64(cfg.ste[0], STE0, CONFIG) != VSMMU_STE_CFG_S1 ||
+        FIELD_EX64(cfg.ste[1], STE1, EATS) != VSMMU_EATS_TRANS) {
+        vsmmu_ats_bad_treq(s, sid, addr);
+        trace_vsmmu_ats_request(sid, addr, length, VSMMU_ATS_UR);
+        return VSMMU_ATS_UR;
+    }
+
+    addr &= ~(hwaddr)(VSMMU_ATS_PAGE - 1);
+    while (addr < end && n < result_len) {
+        IOMMUTLBEntry *e = &result[n++];
+        SMMUPTWEventInfo info = {};
+        SMMUTLBEntry te;
+
+        *e = (IOMMUTLBEntry) {
+            .target_as = &address_space_memory,
+            .iova = addr,
+            .translated_addr = addr,
+            .addr_mask = VSMMU_ATS_PAGE - 1,
+            .perm = IOMMU_RW,
+            .pasid = PCI_NO_PASID,
+        };
+        if (cfg.kind == VSMMU_STREAM_S1) {
+            if (vsmmu_translate_s1(s, &cfg, gen, addr, IOMMU_RO, &te,
+                                   &info)) {
+                e->iova = addr & ~te.entry.addr_mask;
+                e->translated_addr = te.entry.translated_addr;
+                e->addr_mask = te.entry.addr_mask;
+                e->perm = te.entry.perm & te.parent_perm;
+            } else if (info.type == SMMU_PTW_ERR_WALK_EABT) {
+                vsmmu_translation_fault(s, vdev, &cfg, addr, IOMMU_RO, &info);
+                trace_vsmmu_ats_request(sid, addr, length, VSMMU_ATS_CA);
+                return VSMMU_ATS_CA;
+            } else {
+                e->perm = IOMMU_NONE;
+            }
+        }
+        if (no_write) {
+            e->perm &= ~IOMMU_WO;
+        }
+        if (!(e->perm & IOMMU_RO)) {
+            (*err_count)++;
+        }
+        /* the next page after this entry; stop at the top */
+        if (e->iova + e->addr_mask < e->iova ||
+            e->iova + e->addr_mask == UINT64_MAX) {
+            addr = end;
+            break;
+        }
+        addr = e->iova + e->addr_mask + 1;
+    }
+    trace_vsmmu_ats_request(sid, start, length, n);
+    return addr < end ? -ENOMEM : n;
+}
+
+/*
+ * ATC_INV: the device-IOTLB notifiers of the devices with StreamID @sid
+ * drop [@iova, @iova + @size) (@size 0: everything). QEMU's notifiers are
+ * synchronous: when this returns, each device has dropped the entries, so
+ * the CMD_SYNC that follows may complete. BQL held, no vsmmu lock.
+ */
+void vsmmu_notify_atc_inv(VsmmuState *s, uint32_t sid, uint64_t iova,
+                          uint64_t size)
+{
+    SMMUDevice *sdev, *next;
+    IOMMUTLBEvent event = {
+        .type = IOMMU_NOTIFIER_DEVIOTLB_UNMAP,
+        .entry = {
+            .target_as = &address_space_memory,
+            .iova = size ? iova : 0,
+            .addr_mask = size ? size - 1 : UINT64_MAX,
+            .perm = IOMMU_NONE,
+            .pasid = PCI_NO_PASID,
+        },
+    };
+
+    QLIST_FOREACH_SAFE(sdev, &s->smmu.devices_with_notifiers, next, next) {
+        if (smmu_get_sid(sdev) == sid) {
+            trace_vsmmu_atc_inv_notify(sid, event.entry.iova,
+                                       event.entry.addr_mask);
+            memory_region_notify_iommu(&sdev->iommu, 0, event);
+        }
+    }
+}
+
 static int vsmmu_notify_flag_changed(IOMMUMemoryRegion *iommu,
                                      IOMMUNotifierFlag old,
                                      IOMMUNotifierFlag new, Error **errp)
@@ -442,12 +652,17 @@ static int vsmmu_notify_flag_changed(IOMMUMemoryRegion *iommu,
     VsmmuDevice *vdev = container_of(iommu, VsmmuDevice, sdev.iommu);
     SMMUState *bs = &vdev->s->smmu;
 
-    if (new & (IOMMU_NOTIFIER_MAP | IOMMU_NOTIFIER_DEVIOTLB_UNMAP)) {
-        error_setg(errp, "vsmmu: device %02x:%02x.%x needs IOMMU %s "
+    /*
+     * Device-IOTLB notifiers (an endpoint's ATC, vhost's IOTLB once the
+     * guest enables ATS in the device) are always welcome: with IDR0.ATS
+     * they hear ATC_INVs, without it TLBIs (vsmmu_notify_unmap()). Never
+     * refused, as a guest's config write may bring one at any time.
+     */
+    if (new & IOMMU_NOTIFIER_MAP) {
+        error_setg(errp, "vsmmu: device %02x:%02x.%x needs IOMMU MAP "
                    "notifications, which the emulated vsmmu does not send",
                    pci_bus_num(vdev->sdev.bus), PCI_SLOT(vdev->sdev.devfn),
-                   PCI_FUNC(vdev->sdev.devfn),
-                   new & IOMMU_NOTIFIER_MAP ? "MAP" : "device-IOTLB");
+                   PCI_FUNC(vdev->sdev.devfn));
         error_append_hint(errp, "Assigned devices need accel=on "
                           "(iommufd nesting).\n");
         return -EINVAL;
@@ -468,3 +683,107 @@ void vsmmu_iommu_memory_region_class_init(ObjectClass *klass,
     imrc->translate = vsmmu_translate;
     imrc->notify_flag_changed = vsmmu_notify_flag_changed;
 }
+
+/* ---- PCI ATS interface (pci_ats_*, pci_iommu_*_iotlb_*) -------------- */
+
+/* The device at @bus/@devfn, looked up under the mutex (any thread) */
+static VsmmuDevice *vsmmu_find_dev_locked(VsmmuState *s, PCIBus *bus,
+                                          int devfn)
+{
+    VsmmuDevice *vdev;
+
+    qemu_mutex_lock(&s->mutex);
+    vdev = vsmmu_find_dev(s, bus, devfn);
+    qemu_mutex_unlock(&s->mutex);
+    return vdev;
+}
+
+/* Input addresses: 48 bits (IDR5.VAX = 0); the smallest granule, 4 KiB */
+static void vsmmu_get_iotlb_info(void *opaque, uint8_t *addr_width,
+                                 uint32_t *min_page_size)
+{
+    *addr_width = VSMMU_ATS_ADDR_BITS;
+    *min_page_size = VSMMU_ATS_PAGE;
+}
+
+static void vsmmu_init_iotlb_notifier(PCIBus *bus, void *opaque, int devfn,
+                                      IOMMUNotifier *n, IOMMUNotify fn,
+                                      void *user_opaque)
+{
+    n->opaque = user_opaque;
+    iommu_notifier_init(n, fn, IOMMU_NOTIFIER_DEVIOTLB_EVENTS, 0, HWADDR_MAX,
+                        0);
+}
+
+/* BQL held (device code registering its ATC) */
+static void vsmmu_register_iotlb_notifier(PCIBus *bus, void *opaque,
+                                          int devfn, uint32_t pasid,
+                                          IOMMUNotifier *n)
+{
+    VsmmuState *s = opaque;
+    VsmmuDevice *vdev;
+    Error *err = NULL;
+
+    if (pasid != PCI_NO_PASID) {
+        /* Emulated devices translate without substreams */
+        qemu_log_mask(LOG_UNIMP, "vsmmu: device-IOTLB notifier for PASID %u "
+                      "not supported\n", pasid);
+        return;
+    }
+    vsmmu_find_add_as(bus, s, devfn);
+    vdev = vsmmu_find_dev(s, bus, devfn);
+    if (memory_region_register_iommu_notifier(MEMORY_REGION(&vdev->sdev.iommu),
+                                              n, &err)) {
+        error_report_err(err);
+    }
+}
+
+static void vsmmu_unregister_iotlb_notifier(PCIBus *bus, void *opaque,
+                                            int devfn, uint32_t pasid,
+                                            IOMMUNotifier *n)
+{
+    VsmmuDevice *vdev = vsmmu_find_dev(opaque, bus, devfn);
+
+    if (vdev && pasid == PCI_NO_PASID) {
+        memory_region_unregister_iommu_notifier(
+            MEMORY_REGION(&vdev->sdev.iommu), n);
+    }
+}
+
+static ssize_t vsmmu_ats_request_translation(PCIBus *bus, void *opaque,
+                                             int devfn, uint32_t pasid,
+                                             bool priv_req, bool exec_req,
+                                             hwaddr addr, size_t length,
+                                             bool no_write,
+                                             IOMMUTLBEntry *result,
+                                             size_t result_length,
+                                             uint32_t *err_count)
+{
+    VsmmuDevice *vdev = vsmmu_find_dev_locked(opaque, bus, devfn);
+
+    *err_count = 0;
+    if (!vdev) {
+        return VSMMU_ATS_UR;
+    }
+    if (pasid != PCI_NO_PASID) {
+        qemu_log_mask(LOG_UNIMP, "vsmmu: ATS Translation Request with PASID "
+                      "%u: substreams of emulated devices not supported\n",
+                      pasid);
+        return VSMMU_ATS_UR;
+    }
+    return vsmmu_ats_translate(vdev, addr, length, no_write, result,
+                               result_length, err_count);
+}
+
+const PCIIOMMUOps vsmmu_pci_iommu_ops = {
+    .get_address_space = vsmmu_find_add_as,
+    .set_iommu_device = vsmmu_set_iommu_device,
+    .unset_iommu_device = vsmmu_unset_iommu_device,
+    .wants_nesting_parent = vsmmu_wants_nesting_parent,
+    .get_msi_direct_gpa = vsmmu_get_msi_direct_gpa,
+    .get_iotlb_info = vsmmu_get_iotlb_info,
+    .init_iotlb_notifier = vsmmu_init_iotlb_notifier,
+    .register_iotlb_notifier = vsmmu_register_iotlb_notifier,
+    .unregister_iotlb_notifier = vsmmu_unregister_iotlb_notifier,
+    .ats_request_translation = vsmmu_ats_request_translation,
+};

@@ -352,6 +352,8 @@ static void vsmmu_instance_init(Object *obj)
         { "x-stats-host-events-lost", &s->stats.host_events_lost },
         { "x-stats-slice-max-ns", &s->stats.slice_max_ns },
         { "x-stats-slices-deferred", &s->stats.slices_deferred },
+        { "x-stats-atc-invs", &s->stats.atc_invs },
+        { "x-stats-ats-requests", &s->stats.ats_requests },
     };
 
     for (int i = 0; i < ARRAY_SIZE(stats); i++) {

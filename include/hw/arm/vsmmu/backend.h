@@ -27,10 +27,14 @@ typedef struct VsmmuCmd {
     bool ssv;
     bool leaf;
     int asid;                   /* TLBI_NH_ASID/VA, -1 = any */
-    uint64_t addr;              /* TLBI_NH_VA/VAA, ATC_INV */
+    uint64_t addr;              /* TLBI_NH_VA/VAA; ATC_INV: span-aligned */
     uint8_t tg;                 /* range TLBI granule, 0 = none */
     uint8_t ttl;
-    uint64_t num_pages;         /* TLBI range size in pages of tg */
+    /*
+     * TLBI range size in pages of tg; ATC_INV: the span in 4 KiB pages,
+     * 0 for the whole address space
+     */
+    uint64_t num_pages;
     uint32_t sid_first, sid_last;   /* CFGI_STE_RANGE */
 } VsmmuCmd;
 

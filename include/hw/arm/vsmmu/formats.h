@@ -171,6 +171,9 @@ enum {
     VSMMU_CMD_SYNC            = 0x46,
 };
 
+/* ATC_INV.Size: the span is 2^Size pages of 4 KiB; this and above: all */
+#define VSMMU_ATC_INV_SIZE_ALL  52
+
 /* CMD_SYNC.CS: completion signal */
 #define VSMMU_SYNC_CS_NONE      0
 #define VSMMU_SYNC_CS_IRQ       1

@@ -33,6 +33,18 @@ OBJECT_DECLARE_TYPE(VsmmuState, VsmmuClass, VSMMU)
 #define VSMMU_DEFAULT_RIL       true
 #define VSMMU_DEFAULT_ATS       false
 
+/*
+ * An emulated endpoint's ATS Translation Request (pci_ats_request_translation)
+ * that the root complex does not complete with translations returns one of
+ * these: Unsupported Request when ATS is not permitted for the stream (the
+ * SMMU disabled or without ATS, STE.EATS = 0, an STE that bypasses or
+ * aborts), Completer Abort on a configuration error (its event recorded).
+ * A translation fault is not an error: its entry has no permission (R = W
+ * = 0) and counts in err_count. See vsmmu-translate.c.
+ */
+#define VSMMU_ATS_UR            (-EPERM)
+#define VSMMU_ATS_CA            (-EIO)
+
 /* Wired interrupts, in the order of the DT "interrupt-names" */
 enum {
     VSMMU_IRQ_EVTQ,
@@ -61,6 +73,8 @@ typedef struct VsmmuStats {
     uint64_t host_events_lost;   /* vEVENTQ sequence gaps + LOST_EVENTS */
     uint64_t slice_max_ns;       /* longest command-queue slice (any queue) */
     uint64_t slices_deferred;    /* slices that left work to a bottom half */
+    uint64_t atc_invs;           /* ATC_INV commands consumed (any queue) */
+    uint64_t ats_requests;       /* ATS Translation Requests answered [T] */
 } VsmmuStats;
 
 typedef struct VsmmuDevice VsmmuDevice;
