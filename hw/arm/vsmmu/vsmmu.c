@@ -332,7 +332,8 @@ static void vsmmu_load_queue(VsmmuQueue *q, uint32_t prod_flags,
 /*
  * The stream may come from a compromised source (docs/security.md):
  * every field is held to what a guest write could have produced, as the
- * register write path does. Cached configurations and translations are
+ * register write path does. The translation registers ([T]) change with
+ * the mutex held too. Cached configurations and translations are
  * derived: rebuilt on demand.
  */
 static int vsmmu_post_load(void *opaque, int version_id)
@@ -342,10 +343,11 @@ static int vsmmu_post_load(void *opaque, int version_id)
                         R_CR0_CMDQEN_MASK | (s->ats ? R_CR0_ATSCHK_MASK : 0);
     const char *bad = NULL;
 
+    qemu_mutex_lock(&s->mutex);
     vsmmu_load_mask32(&s->cr0, cr0_mask, "CR0", &bad);
     vsmmu_load_mask32(&s->cr1, VSMMU_CR1_MASK, "CR1", &bad);
     vsmmu_load_mask32(&s->cr2, VSMMU_CR2_MASK, "CR2", &bad);
-    vsmmu_load_mask32(&s->gbpa, ~R_GBPA_UPDATE_MASK, "GBPA", &bad);
+    vsmmu_load_mask32(&s->gbpa, VSMMU_GBPA_WRITABLE, "GBPA", &bad);
     vsmmu_load_mask32(&s->irq_ctrl, R_IRQ_CTRL_GERROR_IRQEN_MASK |
                       R_IRQ_CTRL_EVENTQ_IRQEN_MASK, "IRQ_CTRL", &bad);
     vsmmu_load_mask32(&s->gerror, VSMMU_GERROR_MASK, "GERROR", &bad);
@@ -359,6 +361,7 @@ static int vsmmu_post_load(void *opaque, int version_id)
     vsmmu_load_mask32(&s->strtab_base_cfg, R_STRTAB_BASE_CFG_LOG2SIZE_MASK |
                       R_STRTAB_BASE_CFG_SPLIT_MASK |
                       R_STRTAB_BASE_CFG_FMT_MASK, "STRTAB_BASE_CFG", &bad);
+    qemu_mutex_unlock(&s->mutex);
     vsmmu_load_queue(&s->cmdq, 0, R_CMDQ_CONS_ERR_MASK, "CMDQ", &bad);
     vsmmu_load_queue(&s->eventq, R_QUEUE_INDEX_OVFLG_MASK,
                      R_QUEUE_INDEX_OVFLG_MASK, "EVENTQ", &bad);
