@@ -454,10 +454,10 @@ static void test_strtab_own_mmio(void)
     vsmmu_enable(t);
     snapshot(t->qts, t->base, smmu_regs, ARRAY_SIZE(smmu_regs), regs);
     assert_identity_copy_fails(t);
+    assert_snapshot(t->qts, t->base, smmu_regs, ARRAY_SIZE(smmu_regs), regs);
     expect_event(t, EVT_F_STE_FETCH, &ev);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev) & ~63ULL, ==,
                     t->base + t->sid * VSMMU_STE_SIZE);
-    assert_snapshot(t->qts, t->base, smmu_regs, ARRAY_SIZE(smmu_regs), regs);
     assert_alive(t);
     vsmmu_qtest_quit(t);
 }
@@ -526,10 +526,10 @@ static void test_l1std_own_mmio(void)
     vsmmu_enable(t);
     snapshot(t->qts, t->base, smmu_regs, ARRAY_SIZE(smmu_regs), regs);
     assert_identity_copy_fails(t);
+    assert_snapshot(t->qts, t->base, smmu_regs, ARRAY_SIZE(smmu_regs), regs);
     expect_event(t, EVT_F_STE_FETCH, &ev);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev) & ~63ULL, ==,
                     t->base + (t->sid & 63) * VSMMU_STE_SIZE);
-    assert_snapshot(t->qts, t->base, smmu_regs, ARRAY_SIZE(smmu_regs), regs);
     assert_alive(t);
     vsmmu_qtest_quit(t);
 }
@@ -867,6 +867,19 @@ static void test_two_vsmmus(void)
 /* 3. Unbounded work                                                       */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * Write a large buffer to guest memory in 64 KiB pieces (qtest's line
+ * parser is quadratic in the length of one command line)
+ */
+static void big_write(QTestState *qts, uint64_t addr, const void *buf,
+                      size_t len)
+{
+    for (size_t off = 0; off < len; off += 65536) {
+        qtest_bufwrite(qts, addr + off, (const uint8_t *)buf + off,
+                       MIN(65536, len - off));
+    }
+}
+
 /* Poll (bounded) until CONS reaches PROD; false on a command error */
 static bool cmdq_drain(VsmmuQtest *t, unsigned max_polls)
 {
@@ -907,7 +920,7 @@ static void cmdq_fill_full(VsmmuQtest *t, unsigned log2size,
         buf[2 * i] = cpu_to_le64(cmds[i].word[0]);
         buf[2 * i + 1] = cpu_to_le64(cmds[i].word[1]);
     }
-    qtest_bufwrite(t->qts, t->cmdq.base, buf, 16ULL * n);
+    big_write(t->qts, t->cmdq.base, buf, 16ULL * n);
     /* Index 0 with the wrap bit: 2^log2size commands */
     t->cmdq.prod = n;
     vsmmu_writel(t, A_CMDQ_PROD, n);
@@ -2279,7 +2292,7 @@ static void test_vcmdq_full_of_syncs(void)
         buf[2 * i] = cpu_to_le64(s.word[0]);
         buf[2 * i + 1] = cpu_to_le64(s.word[1]);
     }
-    qtest_bufwrite(c.qts, c.qpa[0], buf, 16ULL * n);
+    big_write(c.qts, c.qpa[0], buf, 16ULL * n);
     qtest_writel(c.qts, lp0(&c, 0, A_VCMDQ_CONFIG), 0);
     qtest_writeq(c.qts, lp1(&c, 0, A_VCMDQ_BASE), c.qpa[0] | log2size);
     qtest_writel(c.qts, lp0(&c, 0, A_VCMDQ_PROD), 0);
