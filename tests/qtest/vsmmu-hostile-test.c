@@ -1254,8 +1254,8 @@ static void test_evtq_overfull(void)
     vsmmu_writeq(t, A_EVENTQ_BASE, ring | 4);
     t->evtq.base = ring;
     vsmmu_writel(t, VSMMU_PAGE1_EVENTQ_PROD, 0);
-    /* CONS one ahead of PROD with the other wrap: 17 entries "in use" */
-    vsmmu_writel(t, VSMMU_PAGE1_EVENTQ_CONS, 16 | 1);
+    /* PROD 0, CONS 14 (same wrap): PROD - CONS = 18 of 16 entries */
+    vsmmu_writel(t, VSMMU_PAGE1_EVENTQ_CONS, 14);
     set_cr0(t, CR0_ALL);
     for (int i = 0; i < 40; i++) {
         assert_status_fault(t, vsmmu_testdev_copy(t, 0x1000, 0x2000, 64),
