@@ -22,6 +22,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/units.h"
 #include "qobject/qdict.h"
 #include "hw/arm/vsmmu/cmdqv-regs.h"
 #include "vsmmu-qtest-lib.h"
@@ -95,7 +96,11 @@ static void fill(VsmmuQtest *t, uint64_t base, bool vcmdq)
         buf[2 * i] = cpu_to_le64(c.word[0]);
         buf[2 * i + 1] = cpu_to_le64(c.word[1]);
     }
-    qtest_bufwrite(t->qts, base, buf, 16 * (size_t)n);
+    /* 64 KiB per qtest command: its line parser is quadratic */
+    for (size_t off = 0; off < 16 * (size_t)n; off += 64 * KiB) {
+        qtest_bufwrite(t->qts, base + off, (uint8_t *)buf + off,
+                       MIN(64 * KiB, 16 * (size_t)n - off));
+    }
 }
 
 /* Wait until the 32-bit register at @addr reads @want under @mask */

@@ -43,6 +43,21 @@ uint64_t vsmmu_qtest_find_smmu(QTestState *qts, char **name)
     return 0;
 }
 
+uint64_t vsmmu_qtest_find_region(QTestState *qts, const char *name, int nth)
+{
+    g_autofree char *mtree = qtest_hmp(qts, "info mtree");
+    g_auto(GStrv) lines = g_strsplit(mtree, "\n", -1);
+    g_autofree char *suffix = g_strdup_printf("): %s", name);
+
+    for (int i = 0; lines[i]; i++) {
+        g_strstrip(lines[i]);
+        if (g_str_has_suffix(lines[i], suffix) && !nth--) {
+            return g_ascii_strtoull(lines[i], NULL, 16);
+        }
+    }
+    return 0;
+}
+
 static void testdev_found(QPCIDevice *dev, int devfn, void *data)
 {
     VsmmuQtest *t = data;
@@ -901,6 +916,26 @@ unsigned vsmmu_cmdq_wait(VsmmuQtest *t)
     }
     g_printerr("vsmmu-qtest: command queue stuck: PROD 0x%x CONS 0x%x\n",
                q->prod, vsmmu_readl(t, A_CMDQ_CONS));
+    return VSMMU_CMDQ_TIMEOUT;
+}
+
+unsigned vsmmu_cmdq_wait_n(VsmmuQtest *t, unsigned tries)
+{
+    VsmmuQueue *q = &t->cmdq;
+
+    for (unsigned i = 0; i < tries; i++) {
+        uint32_t cons = vsmmu_readl(t, A_CMDQ_CONS);
+
+        if (vsmmu_gerror_active(t) & R_GERROR_CMDQ_ERR_MASK) {
+            return FIELD_EX32(cons, CMDQ_CONS, ERR);
+        }
+        if (q_empty(q, q->prod, cons)) {
+            return CERROR_NONE;
+        }
+        poll_step(t);
+    }
+    g_printerr("vsmmu-qtest: command queue stuck after %u polls: PROD 0x%x "
+               "CONS 0x%x\n", tries, q->prod, vsmmu_readl(t, A_CMDQ_CONS));
     return VSMMU_CMDQ_TIMEOUT;
 }
 

@@ -389,6 +389,11 @@ void vsmmu_qtest_quit(VsmmuQtest *t);
 
 /* Find the SMMU's register base in "info mtree", 0 if absent */
 uint64_t vsmmu_qtest_find_smmu(QTestState *qts, char **name);
+/*
+ * Base of the @nth (from 0) MMIO region called @name in "info mtree"
+ * (e.g. the second "vsmmu", or "vsmmu-cmdqv"), 0 if there is none
+ */
+uint64_t vsmmu_qtest_find_region(QTestState *qts, const char *name, int nth);
 
 /* Guest RAM: bump allocation, zeroed, aligned to @align (a power of 2) */
 uint64_t vsmmu_alloc(VsmmuQtest *t, uint64_t size, uint64_t align);
@@ -510,6 +515,8 @@ void vsmmu_cmdq_push_list(VsmmuQtest *t, const VsmmuCmd *cmds, unsigned n);
  * fails the test on timeout.
  */
 unsigned vsmmu_cmdq_wait(VsmmuQtest *t);
+/* The same with a bound of @tries polls instead of the default */
+unsigned vsmmu_cmdq_wait_n(VsmmuQtest *t, unsigned tries);
 /* push + wait, for one command and for a command followed by CMD_SYNC */
 unsigned vsmmu_cmdq_issue(VsmmuQtest *t, VsmmuCmd cmd);
 unsigned vsmmu_cmdq_issue_sync(VsmmuQtest *t, VsmmuCmd cmd);

@@ -75,7 +75,7 @@ static bool vsmmu_ste_fetch(const VsmmuTableRegs *r, uint32_t sid,
         hwaddr l1addr;
 
         if (split != 6 && split != 8 && split != 10) {
-            split = 8;          /* reserved: behave as a supported size */
+            split = 6;          /* reserved: behaves as 6 (§6.3.25) */
         }
         l1addr = base + (hwaddr)(sid >> split) * 8;
         if (!vsmmu_fetch(l1addr, &l1d, 1)) {

@@ -12,6 +12,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qemu/log.h"
+#include "qemu/error-report.h"
 #include "qemu/module.h"
 #include "qemu/cutils.h"
 #include "qapi/visitor.h"
@@ -276,10 +277,104 @@ static int vsmmu_pre_save(void *opaque)
     return 0;
 }
 
-/* Cached configurations and translations are derived: rebuild on demand */
+/*
+ * Bits each register keeps when the guest writes it (vsmmu-regs.c); an
+ * incoming migration stream is held to the same rules.
+ */
+#define VSMMU_CR1_MASK      0xfffu
+#define VSMMU_CR2_MASK      (R_CR2_E2H_MASK | R_CR2_RECINVSID_MASK | \
+                             R_CR2_PTM_MASK)
+#define VSMMU_GERROR_MASK   0x1fdu
+#define VSMMU_IRQ_CFG2_MASK 0x3fu
+#define VSMMU_QUEUE_BASE_MASK (R_QUEUE_BASE_ADDR_MASK | R_QUEUE_BASE_RA_MASK | \
+                               R_QUEUE_BASE_LOG2SIZE_MASK)
+
+/* Keep @mask of *@v; remember the first field that had more */
+static void vsmmu_load_mask32(uint32_t *v, uint32_t mask, const char *name,
+                              const char **bad)
+{
+    if ((*v & ~mask) && !*bad) {
+        *bad = name;
+    }
+    *v &= mask;
+}
+
+static void vsmmu_load_mask64(uint64_t *v, uint64_t mask, const char *name,
+                              const char **bad)
+{
+    if ((*v & ~mask) && !*bad) {
+        *bad = name;
+    }
+    *v &= mask;
+}
+
+/*
+ * A queue as loaded: its base keeps ADDR, RA and LOG2SIZE (LOG2SIZE as
+ * written, the model caps it at IDR1 when used), its indices only index
+ * and wrap bit of the effective size plus the queue's flags.
+ */
+static void vsmmu_load_queue(VsmmuQueue *q, uint32_t prod_flags,
+                             uint32_t cons_flags, const char *name,
+                             const char **bad)
+{
+    uint32_t prod, cons;
+
+    vsmmu_load_mask64(&q->base, VSMMU_QUEUE_BASE_MASK, name, bad);
+    prod = (q->prod & prod_flags) | vsmmu_queue_wrap_idx(q, q->prod);
+    cons = (q->cons & cons_flags) | vsmmu_queue_wrap_idx(q, q->cons);
+    if ((prod != q->prod || cons != q->cons) && !*bad) {
+        *bad = name;
+    }
+    q->prod = prod;
+    q->cons = cons;
+}
+
+/*
+ * The stream may come from a compromised source (docs/security.md):
+ * every field is held to what a guest write could have produced, as the
+ * register write path does. The translation registers ([T]) change with
+ * the mutex held too. Cached configurations and translations are
+ * derived: rebuilt on demand.
+ */
 static int vsmmu_post_load(void *opaque, int version_id)
 {
     VsmmuState *s = opaque;
+    uint32_t cr0_mask = R_CR0_SMMUEN_MASK | R_CR0_EVENTQEN_MASK |
+                        R_CR0_CMDQEN_MASK | (s->ats ? R_CR0_ATSCHK_MASK : 0);
+    const char *bad = NULL;
+
+    qemu_mutex_lock(&s->mutex);
+    vsmmu_load_mask32(&s->cr0, cr0_mask, "CR0", &bad);
+    vsmmu_load_mask32(&s->cr1, VSMMU_CR1_MASK, "CR1", &bad);
+    vsmmu_load_mask32(&s->cr2, VSMMU_CR2_MASK, "CR2", &bad);
+    vsmmu_load_mask32(&s->gbpa, VSMMU_GBPA_WRITABLE, "GBPA", &bad);
+    vsmmu_load_mask32(&s->irq_ctrl, R_IRQ_CTRL_GERROR_IRQEN_MASK |
+                      R_IRQ_CTRL_EVENTQ_IRQEN_MASK, "IRQ_CTRL", &bad);
+    vsmmu_load_mask32(&s->gerror, VSMMU_GERROR_MASK, "GERROR", &bad);
+    vsmmu_load_mask32(&s->gerrorn, VSMMU_GERROR_MASK, "GERRORN", &bad);
+    vsmmu_load_mask64(&s->gerror_irq_cfg0, R_IRQ_CFG0_ADDR_MASK,
+                      "GERROR_IRQ_CFG0", &bad);
+    vsmmu_load_mask32(&s->gerror_irq_cfg2, VSMMU_IRQ_CFG2_MASK,
+                      "GERROR_IRQ_CFG2", &bad);
+    vsmmu_load_mask64(&s->strtab_base, R_STRTAB_BASE_ADDR_MASK |
+                      R_STRTAB_BASE_RA_MASK, "STRTAB_BASE", &bad);
+    vsmmu_load_mask32(&s->strtab_base_cfg, R_STRTAB_BASE_CFG_LOG2SIZE_MASK |
+                      R_STRTAB_BASE_CFG_SPLIT_MASK |
+                      R_STRTAB_BASE_CFG_FMT_MASK, "STRTAB_BASE_CFG", &bad);
+    qemu_mutex_unlock(&s->mutex);
+    vsmmu_load_queue(&s->cmdq, 0, R_CMDQ_CONS_ERR_MASK, "CMDQ", &bad);
+    vsmmu_load_queue(&s->eventq, R_QUEUE_INDEX_OVFLG_MASK,
+                     R_QUEUE_INDEX_OVFLG_MASK, "EVENTQ", &bad);
+    vsmmu_load_mask64(&s->eventq_irq_cfg0, R_IRQ_CFG0_ADDR_MASK,
+                      "EVENTQ_IRQ_CFG0", &bad);
+    vsmmu_load_mask32(&s->eventq_irq_cfg2, VSMMU_IRQ_CFG2_MASK,
+                      "EVENTQ_IRQ_CFG2", &bad);
+    if (bad) {
+        warn_report("vsmmu: incoming migration: %s (and maybe more) held "
+                    "values no guest write can produce; masked", bad);
+    }
+    trace_vsmmu_post_load(s->cr0, s->cmdq.prod, s->cmdq.cons, s->eventq.prod,
+                          s->eventq.cons, !!bad);
 
     s->backend->config_reset(s);
     return 0;
