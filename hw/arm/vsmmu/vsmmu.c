@@ -446,6 +446,7 @@ static void vsmmu_instance_init(Object *obj)
         { "x-stats-host-events", &s->stats.host_events },
         { "x-stats-host-events-lost", &s->stats.host_events_lost },
         { "x-stats-slice-max-ns", &s->stats.slice_max_ns },
+        { "x-stats-slice-max-wall-ns", &s->stats.slice_max_wall_ns },
         { "x-stats-slices-deferred", &s->stats.slices_deferred },
         { "x-stats-atc-invs", &s->stats.atc_invs },
         { "x-stats-ats-requests", &s->stats.ats_requests },

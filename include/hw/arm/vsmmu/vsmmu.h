@@ -71,7 +71,8 @@ typedef struct VsmmuStats {
     uint64_t host_inval_cmds;    /* commands those carried */
     uint64_t host_events;        /* vEVENTQ records injected */
     uint64_t host_events_lost;   /* vEVENTQ sequence gaps + LOST_EVENTS */
-    uint64_t slice_max_ns;       /* longest command-queue slice (any queue) */
+    uint64_t slice_max_ns;       /* longest command-queue slice, CPU time */
+    uint64_t slice_max_wall_ns;  /* ... wall time (includes preemption) */
     uint64_t slices_deferred;    /* slices that left work to a bottom half */
     uint64_t atc_invs;           /* ATC_INV commands consumed (any queue) */
     uint64_t ats_requests;       /* ATS Translation Requests answered [T] */
