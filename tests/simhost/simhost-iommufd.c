@@ -1841,7 +1841,7 @@ int sh_dev_attach(ShDev *d, int n, uint32_t *pt_id)
                                  SIMHOST_ATTACH_NESTED : SIMHOST_ATTACH_PAGING;
     sh_ctl->dev_ste[n][0] = hwpt->ste[0];   /* 0 for paging HWPTs */
     sh_ctl->dev_ste[n][1] = hwpt->ste[1];
-    /* physical ATS: asked for by the vSTE, and the device has it (AI:180) */
+    /* physical ATS: asked for by the vSTE, and the device has it (KC:VSTE-8) */
     sh_ctl->dev_ats_enabled[n] = hwpt->type == SIMHOST_OBJ_HWPT_NESTED &&
                                  hwpt->enable_ats && sh_ctl->dev[n].ats;
     sh_ctl->dev_vsid_valid[n] = d->vmaster;
