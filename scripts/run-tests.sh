@@ -39,6 +39,8 @@ run_check() {   # name, command...
         pass=$((pass + 1)); r="ok"
     else
         fail=$((fail + 1)); r="FAILED"
+        # what went wrong (a check lists its problems before its last line)
+        printf '%s\n' "$out" | tail -n 11 | head -n 10 | sed "s|^|  $name: |"
     fi
     printf '%s\n' "$out" >> "$log"
     echo "$name: $r: $(printf '%s\n' "$out" | tail -n 1)"
@@ -49,19 +51,6 @@ run_check scripts/check-call-graph python3 "$top/scripts/check-call-graph.py" \
     "$top"
 
 export QTEST_QEMU_BINARY="$build/qemu-system-aarch64"
-
-# A check that is one test: passes when the command exits 0
-run_check() {   # name, command...
-    name=$1; shift
-    if out=$("$@" 2>>"$log"); then
-        pass=$((pass + 1)); r="ok"
-    else
-        fail=$((fail + 1)); r="FAILED"
-        printf '%s\n' "$out" | sed "s|^|  $name: |"
-    fi
-    printf '%s\n' "$out" >> "$log"
-    echo "$name: $r: $(printf '%s\n' "$out" | tail -n 1)"
-}
 
 # The repository stands on its own: every kernel rule cited is in
 # docs/kernel-contract.md, nothing names a file outside the repository
@@ -97,7 +86,8 @@ bench_smoke() {
         grep -Ev '^bench: [a-z0-9-]+: -?[0-9.]+$' || return 1
     for f in translate-hit-speedup-vs-arm-smmuv3 \
              inval-ioctl-reduction-vs-unbatched \
-             vcmdq-exits-per-1000-cmds-accel boot-overhead-vs-no-iommu; do
+             vcmdq-exits-per-1000-cmds-accel doorbell-max-ms \
+             boot-overhead-vs-no-iommu; do
         printf '%s\n' "$out" | grep -q "^bench: $f: " || {
             echo "bench smoke: no '$f' figure"; return 1; }
     done
