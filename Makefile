@@ -1,7 +1,10 @@
 # vsmmu — build a patched qemu-system-aarch64 with the vsmmu device, test it,
 # and boot a demo guest through it.
 #
-#   make          build build/qemu-build/qemu-system-aarch64
+#   make          build qemu-system-aarch64: on an aarch64 host the user
+#                 build (build/qemu-user), elsewhere the test build
+#                 (build/qemu-build); BUILD_CONFIG=test|user picks one
+#   make install  install the build under PREFIX (default /usr/local)
 #   make check    build, then run every test; last line "N passed, N failed"
 #   make run      build, then boot the demo guest; last line "vsmmu demo: …"
 #   make bench    build, then print "bench: <name>: <value>" lines
@@ -19,20 +22,40 @@ QEMU_UPSTREAM    := $(shell echo '$(QEMU_DEB_VERSION)' | sed -e 's/^[0-9]*://' -
 TOP        := $(CURDIR)
 BUILD      := $(TOP)/build
 QEMU_SRC   := $(BUILD)/qemu-$(QEMU_UPSTREAM)
-QEMU_BUILD := $(BUILD)/qemu-build
-QEMU_BIN   := $(QEMU_BUILD)/qemu-system-aarch64
 STAMPS     := $(BUILD)/stamps
 
 PATCHES    := $(sort $(wildcard $(TOP)/patches/*.patch))
 
-# Configure trimmed for build speed: one target, the virt board only
-# (its implied PCI devices stay), system libfdt, no docs, no UI.
-QEMU_CONFIGURE := --target-list=aarch64-softmmu \
-	--with-devices-aarch64=minimal \
-	--python=/usr/bin/python3 \
-	--enable-fdt=system \
-	--without-default-features --enable-tcg \
-	--disable-docs --disable-install-blobs --disable-werror
+# Two build configurations (scripts/qemu-config.sh has their options):
+#   test  TCG, the virt board and the devices it implies, trimmed for build
+#         speed: what make check, make run and make bench need
+#   user  the same plus KVM, user-mode networking (libslirp), vhost: what a
+#         user of an Arm host (NVIDIA Grace) runs guests with; the e2e
+#         cross build (scripts/e2e-qemu.sh) uses the same options
+# An aarch64 host builds the user configuration, any other the test one;
+# BUILD_CONFIG=test|user overrides. Each has its own build directory.
+HOST_ARCH := $(shell uname -m)
+ifeq ($(HOST_ARCH),aarch64)
+BUILD_CONFIG ?= user
+else
+BUILD_CONFIG ?= test
+endif
+ifeq ($(filter test user,$(BUILD_CONFIG)),)
+$(error BUILD_CONFIG must be test or user, not '$(BUILD_CONFIG)')
+endif
+ifeq ($(BUILD_CONFIG),user)
+QEMU_BUILD := $(BUILD)/qemu-user
+OPTS_STAMP := $(STAMPS)/configure-opts-user
+DEPS_STAMP := $(STAMPS)/deps-user
+else
+QEMU_BUILD := $(BUILD)/qemu-build
+OPTS_STAMP := $(STAMPS)/configure-opts
+DEPS_STAMP := $(STAMPS)/deps
+endif
+QEMU_BIN   := $(QEMU_BUILD)/qemu-system-aarch64
+PREFIX     ?= /usr/local
+
+QEMU_CONFIGURE := $(shell $(TOP)/scripts/qemu-config.sh $(BUILD_CONFIG))
 # ccache is always used: scripts/deps.sh installs it before configure runs,
 # so the options are the same on the first run of a fresh machine as on
 # every later one (deciding here, at parse time, would see no ccache yet on
@@ -44,16 +67,20 @@ export CCACHE_NOHASHDIR := true
 
 NINJA_TARGETS := qemu-system-aarch64 vsmmu-qtests
 
-.PHONY: all build check run bench deps clean distclean FORCE
+.PHONY: all build check run bench deps install clean distclean FORCE
 .PHONY: e2e e2e-kernel e2e-qemu
 all: build
 
 # --- set-up --------------------------------------------------------------
 
-deps: $(STAMPS)/deps
+deps: $(DEPS_STAMP)
 $(STAMPS)/deps: $(TOP)/scripts/deps.sh
 	@mkdir -p $(STAMPS)
 	$(TOP)/scripts/deps.sh
+	@touch $@
+# The user build's libraries (libslirp) on top of the test build's
+$(STAMPS)/deps-user: $(STAMPS)/deps $(TOP)/scripts/qemu-config.sh
+	$(TOP)/scripts/deps.sh user
 	@touch $@
 
 # apt-get source through the private apt configuration; dpkg-source
@@ -77,11 +104,11 @@ $(STAMPS)/patched: $(STAMPS)/qemu-source $(PATCHES) $(TOP)/scripts/link-tree.sh
 
 # Reconfigure from scratch only when the configure options change; patches
 # that touch meson files make ninja regenerate by itself.
-$(STAMPS)/configure-opts: FORCE
+$(OPTS_STAMP): FORCE
 	@mkdir -p $(STAMPS)
 	@echo '$(QEMU_CONFIGURE)' | cmp -s - $@ || echo '$(QEMU_CONFIGURE)' > $@
 
-$(QEMU_BUILD)/build.ninja: $(STAMPS)/configure-opts | $(STAMPS)/patched
+$(QEMU_BUILD)/build.ninja: $(OPTS_STAMP) | $(STAMPS)/patched $(DEPS_STAMP)
 	rm -rf $(QEMU_BUILD) && mkdir -p $(QEMU_BUILD)
 	cd $(QEMU_BUILD) && $(QEMU_SRC)/configure $(QEMU_CONFIGURE)
 
@@ -92,6 +119,12 @@ build: $(STAMPS)/patched $(QEMU_BUILD)/build.ninja
 	@$(TOP)/scripts/link-tree.sh $(TOP) $(QEMU_SRC)
 	ninja -C $(QEMU_BUILD) $(NINJA_TARGETS)
 	@$(MAKE) --no-print-directory simhost
+ifeq ($(BUILD_CONFIG),user)
+	@# Run from the build tree, QEMU looks for its firmware path (the NICs'
+	@# option ROMs of Debian's ipxe-qemu) inside qemu-bundle: point it there
+	@mkdir -p $(QEMU_BUILD)/qemu-bundle/usr/lib/ipxe
+	@ln -sfn /usr/lib/ipxe/qemu $(QEMU_BUILD)/qemu-bundle/usr/lib/ipxe/qemu
+endif
 
 # The simulated Arm host for tests (tests/simhost): an LD_PRELOAD library,
 # never linked into QEMU, and its own direct tests. QEMU's linux-headers
@@ -129,9 +162,16 @@ run: build
 bench: build
 	$(TOP)/scripts/bench.sh $(QEMU_BUILD)
 
+# QEMU's own install (meson install, runtime files only) of this build,
+# moved under PREFIX: QEMU finds its data relative to its binary, so no
+# reconfigure or rebuild is needed for another PREFIX. DESTDIR is honoured.
+install: build
+	$(TOP)/scripts/install.sh $(QEMU_BUILD) '$(DESTDIR)$(PREFIX)' $(BUILD_CONFIG)
+
 # The end-to-end test (scripts/e2e.sh). E2E_IMAGE is the arm64 Linux 7.2
 # Image it boots as L1 and L2 (IOMMUFD, SMMUv3 nesting, VFIO cdev, KVM,
 # Tegra241 CMDQV; e2e/kernel.config), for any test that needs such a guest.
+# The L1 QEMU is the user build's configuration, cross-built for aarch64.
 # E2E_SCENARIOS picks scenarios (default: all).
 E2E_IMAGE     := $(BUILD)/e2e/Image
 E2E_QEMU      := $(BUILD)/e2e/qemu-aarch64/qemu-system-aarch64

@@ -9,6 +9,8 @@ library executes there (it stands in for the kernel, whose instructions
 callgrind would not see) are subtracted. Each mode runs with two stream
 lengths and the difference is divided by the difference in commands, so
 set-up costs cancel out. Counts are instructions, not time: repeatable.
+With VSMMU_BENCH_SMOKE=1 in the environment the streams are 1 and 2
+batches long (make check's smoke run: the code paths, not the figures).
 
 usage: bench-inval.py QEMU_BUILD_DIR
 """
@@ -19,6 +21,8 @@ import sys
 import tempfile
 
 SHORT, LONG = 10, 30
+if os.environ.get("VSMMU_BENCH_SMOKE"):
+    SHORT, LONG = 1, 2
 
 
 def run(build, mode, batches, outdir, callgrind=True):

@@ -2,7 +2,10 @@
 # Install, through apt, whatever the build, the tests and the demo need and
 # the machine lacks. Does nothing when everything is present.
 #
-#   scripts/deps.sh        what make / make check / make run need
+#   scripts/deps.sh        what make / make check / make run need (the test
+#                          build)
+#   scripts/deps.sh user   also the libraries of the user build
+#                          (scripts/qemu-config.sh user-packages)
 #   scripts/deps.sh e2e    also what make e2e needs (arm64 cross toolchain,
 #                          kernel build tools)
 set -eu
@@ -13,9 +16,12 @@ packages="gcc make ninja-build pkg-config dpkg-dev python3-venv flex bison
           ccache xz-utils python3 valgrind
           qemu-efi-aarch64"
 MESON_MIN=1.5
-if [ "${1:-}" = e2e ]; then
-    packages="$packages gcc-aarch64-linux-gnu libc6-dev-arm64-cross bc libssl-dev cpio"
-fi
+case ${1:-} in
+user)
+    packages="$packages $("$top/scripts/qemu-config.sh" user-packages)" ;;
+e2e)
+    packages="$packages gcc-aarch64-linux-gnu libc6-dev-arm64-cross bc libssl-dev cpio" ;;
+esac
 
 missing=""
 for p in $packages; do

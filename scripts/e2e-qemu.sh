@@ -10,7 +10,10 @@
 # (downloaded with apt-get download through scripts/apt.sh arm64 and
 # unpacked into build/e2e/sysroot, never installed), glibc from the cross
 # toolchain (gcc-aarch64-linux-gnu). So L1's initramfs needs one file.
-# KVM only (no TCG), one target, the same trimmed device set as the x86 build.
+# The configuration is the user build's (scripts/qemu-config.sh user: KVM,
+# TCG, vhost, the virt board's devices), the binary a Grace user gets from
+# make, with one difference: no user-mode networking, as Debian ships no
+# static libslirp (L1's guests need no network).
 # ninja does the incremental work; at most -j2.
 set -eu
 
@@ -54,11 +57,10 @@ export CCACHE_BASEDIR="$top" CCACHE_NOHASHDIR=true
 export PKG_CONFIG=pkg-config
 export PKG_CONFIG_LIBDIR="$sysroot/usr/lib/aarch64-linux-gnu/pkgconfig:$sysroot/usr/share/pkgconfig"
 export PKG_CONFIG_SYSROOT_DIR="$sysroot"
-set -- --cross-prefix=aarch64-linux-gnu- "--cc=$cc" --static \
-    --target-list=aarch64-softmmu --with-devices-aarch64=minimal \
-    --python=/usr/bin/python3 --enable-fdt=system \
-    --without-default-features --enable-kvm --disable-tcg \
-    --disable-docs --disable-install-blobs --disable-werror \
+user=$("$top/scripts/qemu-config.sh" user | sed 's/--enable-slirp/--disable-slirp/')
+# shellcheck disable=SC2086  # the options are words without spaces
+set -- --cross-prefix=aarch64-linux-gnu- "--cc=$cc" --static $user \
+    --disable-install-blobs \
     "--extra-cflags=-I$sysroot/usr/include" "--extra-ldflags=-L$libdir"
 opts="$*"
 if [ ! -f "$bdir/build.ninja" ] || [ "$(cat "$bdir/.opts" 2>/dev/null)" != "$opts" ]; then

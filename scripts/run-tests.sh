@@ -39,6 +39,8 @@ run_check() {   # name, command...
         pass=$((pass + 1)); r="ok"
     else
         fail=$((fail + 1)); r="FAILED"
+        # what went wrong (a check lists its problems before its last line)
+        printf '%s\n' "$out" | tail -n 11 | head -n 10 | sed "s|^|  $name: |"
     fi
     printf '%s\n' "$out" >> "$log"
     echo "$name: $r: $(printf '%s\n' "$out" | tail -n 1)"
@@ -50,8 +52,14 @@ run_check scripts/check-call-graph python3 "$top/scripts/check-call-graph.py" \
 
 export QTEST_QEMU_BINARY="$build/qemu-system-aarch64"
 
+# The repository stands on its own: every kernel rule cited is in
+# docs/kernel-contract.md, nothing names a file outside the repository
+run_check repo/references python3 "$top/scripts/check-refs.py" "$top"
+# docs/design.md's Files table lists every source file under hw/
+run_check repo/design-files python3 "$top/scripts/check-design.py" "$top"
+
 # The simulated Arm host's own tests (no QEMU), then the qtests that use it
-simhost="$build/../simhost"
+simhost="$(dirname "$build")/simhost"
 export SIMHOST_LIB="$simhost/libsimhost.so"
 if [ -x "$simhost/simhost-selftest" ] && [ -f "$SIMHOST_LIB" ]; then
     run_tap simhost/selftest env LD_PRELOAD="$SIMHOST_LIB" \
@@ -64,6 +72,24 @@ for t in "$build"/tests/qtest/vsmmu/*-test; do
     [ -x "$t" ] || continue
     run_tap "qtest/$(basename "$t")" "$t" --tap -k
 done
+
+# Every benchmark of make bench at its smallest setting: they still run
+bench_smoke() {
+    out=$("$top/scripts/bench.sh" --smoke "$build") || return 1
+    printf '%s\n' "$out"
+    # every figure a number, and one from each benchmark
+    ! printf '%s\n' "$out" | grep '^bench: ' |
+        grep -Ev '^bench: [a-z0-9-]+: -?[0-9.]+$' || return 1
+    for f in translate-hit-speedup-vs-arm-smmuv3 \
+             inval-ioctl-reduction-vs-unbatched \
+             vcmdq-exits-per-1000-cmds-accel doorbell-max-ms \
+             boot-overhead-vs-no-iommu; do
+        printf '%s\n' "$out" | grep -q "^bench: $f: " || {
+            echo "bench smoke: no '$f' figure"; return 1; }
+    done
+    echo "bench smoke: $(printf '%s\n' "$out" | grep -c '^bench: ') figures"
+}
+run_check bench/smoke bench_smoke
 
 # A Linux guest through the emulated vsmmu: DMA domains, default and strict
 run_demo() {   # name, extra run.sh args...

@@ -12,6 +12,7 @@
 #include "qapi/error.h"
 #include "standard-headers/linux/pci_regs.h"
 #include "simhost-qtest.h"
+#include "vsmmu-qtest-lib.h"
 
 static const char *const kind_names[SIMHOST_K__MAX] = {
     [SIMHOST_K_DESTROY] = "DESTROY",
@@ -88,6 +89,16 @@ const char *simhost_lib_path(void)
 bool simhost_available(void)
 {
     return simhost_lib_path() != NULL;
+}
+
+bool simhost_require(void)
+{
+    if (!simhost_available()) {
+        vsmmu_qtest_skip("the simulated host library (libsimhost.so) is not "
+                         "built");
+        return false;
+    }
+    return true;
 }
 
 static int memfd_named(const char *name, size_t size)

@@ -95,6 +95,15 @@ typedef struct Simhost {
 /* Path of libsimhost.so, or NULL if it cannot be found */
 const char *simhost_lib_path(void);
 bool simhost_available(void);
+/*
+ * For a test that needs the simulated host: true if it is there, else the
+ * test is skipped with the reason (also from a case isolated with
+ * vsmmu_qtest_add_isolated()) and false comes back
+ */
+bool simhost_require(void);
+
+/* devfn of simulated device @n at the tests' usual slot (2 + n, fn 0) */
+#define SIMHOST_QTEST_DEVFN(n)  ((2 + (n)) << 3)
 
 /* Create the descriptors and the control block from @opts (NULL: default) */
 Simhost *simhost_new(const SimhostOpts *opts);

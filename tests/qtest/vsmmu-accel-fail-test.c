@@ -4,6 +4,7 @@
  * (tests/simhost), and each test checks what the guest or the user sees
  * (an architected error, or a device_add error naming the device), that
  * QEMU keeps running and recovers, and that no iommufd object leaks.
+ * Each test runs in a process of its own with a time limit.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -134,26 +135,22 @@ static void test_vdevice_alloc(void)
     }
 }
 
-/* A cold-plugged device the host refuses: QEMU stops with the reason */
+/*
+ * A cold-plugged device the host refuses: QEMU stops with the reason (the
+ * case must fail with the message, see main())
+ */
 static void test_viommu_alloc_cold(void)
 {
+    SimhostOpts o = SIMHOST_OPTS_DEFAULT;
+    Simhost *sh;
+
     if (!have_simhost()) {
         return;
     }
-    if (g_test_subprocess()) {
-        SimhostOpts o = SIMHOST_OPTS_DEFAULT;
-        Simhost *sh;
-
-        o.dev_props[0] = g_strdup("addr=2.0");
-        sh = simhost_new(&o);
-        simhost_inject(sh, SIMHOST_K_VIOMMU_ALLOC, 1, EOPNOTSUPP);
-        simhost_qtest_start(sh, ACCEL_VSMMU);
-        return;
-    }
-    g_test_trap_subprocess(NULL, 0, 0);
-    g_test_trap_assert_failed();
-    g_test_trap_assert_stderr("*vsmmu: device simhost-dev0: IOMMU_VIOMMU_ALLOC*"
-                              "Operation not supported*");
+    o.dev_props[0] = g_strdup("addr=2.0");
+    sh = simhost_new(&o);
+    simhost_inject(sh, SIMHOST_K_VIOMMU_ALLOC, 1, EOPNOTSUPP);
+    simhost_qtest_start(sh, ACCEL_VSMMU);
 }
 
 /*
@@ -339,26 +336,39 @@ static void test_atc_inv_timeout(void)
     accel_end(&f);
 }
 
+static const struct {
+    const char *path;
+    GTestFunc fn;
+    const char *fails_with;     /* QEMU must refuse, saying this */
+} tests[] = {
+    { "hotplug/viommu-alloc", test_viommu_alloc },
+    { "hotplug/abort-domain-alloc", test_abort_domain_alloc },
+    { "hotplug/bypass-domain-alloc", test_bypass_domain_alloc },
+    { "hotplug/vdevice-alloc", test_vdevice_alloc },
+    { "cold/viommu-alloc", test_viommu_alloc_cold,
+      "*vsmmu: device simhost-dev0: IOMMU_VIOMMU_ALLOC*"
+      "Operation not supported*" },
+    { "ste/attach-nested", test_attach_nested },
+    { "ste/attach-bypass", test_attach_bypass },
+    { "eventq/veventq-alloc", test_veventq_alloc },
+    { "inval/sync-timeout", test_inval_sync_timeout },
+    { "inval/atc-timeout", test_atc_inv_timeout },
+};
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    qtest_add_func("/vsmmu-accel-fail/hotplug/viommu-alloc",
-                   test_viommu_alloc);
-    qtest_add_func("/vsmmu-accel-fail/hotplug/abort-domain-alloc",
-                   test_abort_domain_alloc);
-    qtest_add_func("/vsmmu-accel-fail/hotplug/bypass-domain-alloc",
-                   test_bypass_domain_alloc);
-    qtest_add_func("/vsmmu-accel-fail/hotplug/vdevice-alloc",
-                   test_vdevice_alloc);
-    qtest_add_func("/vsmmu-accel-fail/cold/viommu-alloc",
-                   test_viommu_alloc_cold);
-    qtest_add_func("/vsmmu-accel-fail/ste/attach-nested", test_attach_nested);
-    qtest_add_func("/vsmmu-accel-fail/ste/attach-bypass", test_attach_bypass);
-    qtest_add_func("/vsmmu-accel-fail/eventq/veventq-alloc",
-                   test_veventq_alloc);
-    qtest_add_func("/vsmmu-accel-fail/inval/sync-timeout",
-                   test_inval_sync_timeout);
-    qtest_add_func("/vsmmu-accel-fail/inval/atc-timeout",
-                   test_atc_inv_timeout);
+    for (int i = 0; i < ARRAY_SIZE(tests); i++) {
+        g_autofree char *path = g_strdup_printf("/vsmmu-accel-fail/%s",
+                                                tests[i].path);
+
+        if (tests[i].fails_with) {
+            vsmmu_qtest_add_isolated_fail(path, tests[i].fn, ACCEL_TIMEOUT_S,
+                                          tests[i].fails_with);
+        } else {
+            vsmmu_qtest_add_isolated_func(path, tests[i].fn,
+                                          ACCEL_TIMEOUT_S);
+        }
+    }
     return g_test_run();
 }

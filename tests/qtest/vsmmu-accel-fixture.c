@@ -11,12 +11,7 @@
 /* The tests need the simulated host; without it they say so and skip */
 bool have_simhost(void)
 {
-    if (!simhost_available()) {
-        g_test_skip("the simulated host library (libsimhost.so) is not "
-                    "built");
-        return false;
-    }
-    return true;
+    return simhost_require();
 }
 
 /* QEMU with the accel vsmmu and @o's devices (dev n at slot 2 + n) */

@@ -17,10 +17,12 @@
 /* A root port for hot-plug (pcie.0 itself takes none): bus 1, SID 0x100 */
 #define ACCEL_ROOT_PORT "-device pcie-root-port,id=rp0,chassis=1,addr=8.0"
 #define ROOT_PORT_SID   0x100
-#define TEST_ASID       0x2a
-#define IOVA_A          0x58000000ULL
-#define IOVA_B          0x58400000ULL
-#define DEV0_DEVFN      0x10        /* 02.0 */
+#define TEST_ASID       VSMMU_QTEST_ASID
+#define IOVA_A          VSMMU_QTEST_IOVA_A
+#define IOVA_B          VSMMU_QTEST_IOVA_B
+#define DEV0_DEVFN      SIMHOST_QTEST_DEVFN(0)      /* 02.0 */
+/* Time limit of one isolated case */
+#define ACCEL_TIMEOUT_S 120
 
 typedef struct AccelFixture {
     Simhost *sh;
@@ -32,7 +34,10 @@ typedef struct AccelFixture {
     uint64_t cd[VSMMU_CD_DWORDS];
 } AccelFixture;
 
-/* The tests need the simulated host; without it they say so and skip */
+/*
+ * The tests need the simulated host; without it they say so and skip
+ * (simhost_require(), also from an isolated case)
+ */
 bool have_simhost(void);
 /* QEMU with the accel vsmmu (plus @extra) and @o's devices at slot 2 + n */
 void accel_start(AccelFixture *f, SimhostOpts *o, const char *extra);

@@ -158,7 +158,10 @@ static void test_host_no_ats(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    qtest_add_func("/vsmmu-ats-accel/forward-batched", test_forward_batched);
-    qtest_add_func("/vsmmu-ats-accel/host-no-ats", test_host_no_ats);
+    /* each in a process of its own, with a time limit */
+    vsmmu_qtest_add_isolated_func("/vsmmu-ats-accel/forward-batched",
+                                  test_forward_batched, ACCEL_TIMEOUT_S);
+    vsmmu_qtest_add_isolated_func("/vsmmu-ats-accel/host-no-ats",
+                                  test_host_no_ats, ACCEL_TIMEOUT_S);
     return g_test_run();
 }

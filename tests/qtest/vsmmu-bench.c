@@ -15,7 +15,9 @@
  * The two QEMU instances run side by side and the runs alternate, so a
  * busy machine slows both alike; each figure is the median of the runs.
  * Output: "bench: <name>: <value>" lines, ratios = arm-smmuv3 time / vsmmu
- * time (above 1: the vsmmu is faster).
+ * time (above 1: the vsmmu is faster). With VSMMU_BENCH_SMOKE=1 in the
+ * environment every loop runs at its smallest (make check's smoke run:
+ * the figures mean nothing, the code paths all run).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -31,6 +33,11 @@
 #define MISS_PAGES      8192
 #define MISS_ITER       8
 #define RUNS            7
+
+/* The sizes of this run: the above, or the smallest (smoke) */
+static uint64_t hit_iter = HIT_ITER, miss_pages = MISS_PAGES;
+static uint64_t miss_iter = MISS_ITER;
+static int runs = RUNS;
 
 typedef struct BenchSmmu {
     const char *name;
@@ -62,7 +69,7 @@ static void bench_setup(BenchSmmu *b, const char *smmu_args)
 
     /* One physical page behind every IOVA page: the walk is what counts */
     pa = vsmmu_alloc(t, 4096, 4096);
-    for (uint64_t i = 0; i < MISS_PAGES; i++) {
+    for (uint64_t i = 0; i < miss_pages; i++) {
         vsmmu_pt_map(&b->pt, BENCH_IOVA + i * 4096, pa, 4096, VSMMU_PT_READ);
     }
     vsmmu_bringup(t, 8, 4);
@@ -93,8 +100,8 @@ static int cmp_double(const void *a, const void *b)
 
 static double median(double *v)
 {
-    qsort(v, RUNS, sizeof(*v), cmp_double);
-    return v[RUNS / 2];
+    qsort(v, runs, sizeof(*v), cmp_double);
+    return v[runs / 2];
 }
 
 int main(int argc, char **argv)
@@ -106,20 +113,26 @@ int main(int argc, char **argv)
     double hit[2], miss[2];
 
     g_test_init(&argc, &argv, NULL);
+    if (g_getenv("VSMMU_BENCH_SMOKE")) {
+        hit_iter = 1;
+        miss_pages = 64;
+        miss_iter = 1;
+        runs = 1;
+    }
     bench_setup(&smmu[0], VSMMU_QTEST_VSMMU);
     bench_setup(&smmu[1], VSMMU_QTEST_ARM_SMMUV3);
 
     /* Warm up: fill the caches, fault in the page tables */
     for (int i = 0; i < 2; i++) {
         bench_sweep(&smmu[i], HIT_PAGES, HIT_STRIDE, 10);
-        bench_sweep(&smmu[i], MISS_PAGES, 4096, 1);
+        bench_sweep(&smmu[i], miss_pages, 4096, 1);
     }
-    for (int r = 0; r < RUNS; r++) {
+    for (int r = 0; r < runs; r++) {
         for (int i = 0; i < 2; i++) {
             smmu[i].hit_ns[r] = bench_sweep(&smmu[i], HIT_PAGES, HIT_STRIDE,
-                                            HIT_ITER);
-            smmu[i].miss_ns[r] = bench_sweep(&smmu[i], MISS_PAGES, 4096,
-                                             MISS_ITER);
+                                            hit_iter);
+            smmu[i].miss_ns[r] = bench_sweep(&smmu[i], miss_pages, 4096,
+                                             miss_iter);
         }
     }
     for (int i = 0; i < 2; i++) {

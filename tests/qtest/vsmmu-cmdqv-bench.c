@@ -10,6 +10,9 @@
  * (a strict-mode unmap) and 100 batches of 63 TLBI_NH_VA + CMD_SYNC (a
  * full Linux batch): 6600 commands.
  *
+ * With VSMMU_BENCH_SMOKE=1 in the environment one batch of each kind runs
+ * (make check's smoke run).
+ *
  * Exits are the vsmmu's own count of trapped VCMDQ-page accesses
  * (x-stats-vcmdq-traps). Accelerated, page 0 is the host's page mapped as
  * a RAM-device region: accesses to it never reach the vsmmu, as they never
@@ -27,6 +30,9 @@
 #define LOG2SIZE    8
 #define ASID        7
 
+/* Rounds of the workload: 100, or 1 for a smoke run */
+static unsigned rounds = 100;
+
 typedef struct Bench {
     QTestState *qts;
     Simhost *sh;
@@ -37,26 +43,15 @@ typedef struct Bench {
 
 static uint64_t qstat(QTestState *qts, const char *name)
 {
-    QDict *resp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
-                            "{'path': '/machine/peripheral/vsmmu0', "
-                            "'property': %s}}", name);
-    uint64_t v = qdict_get_int(resp, "return");
-
-    qobject_unref(resp);
-    return v;
+    return vsmmu_qtest_qom_uint(qts, "/machine/peripheral/vsmmu0", name);
 }
 
 static uint64_t find_cmdqv(QTestState *qts)
 {
-    g_autofree char *mtree = qtest_hmp(qts, "info mtree");
-    char *p = strstr(mtree, ": vsmmu-cmdqv\r\n");
+    uint64_t base = vsmmu_qtest_region_base(qts, "vsmmu-cmdqv");
 
-    p = p ? p : strstr(mtree, ": vsmmu-cmdqv\n");
-    g_assert_nonnull(p);
-    while (p > mtree && p[-1] != '\n') {
-        p--;
-    }
-    return g_ascii_strtoull(g_strstrip(p), NULL, 16);
+    g_assert_cmphex(base, !=, 0);
+    return base;
 }
 
 static void wait_reg(Bench *b, uint64_t addr, uint32_t mask, uint32_t want)
@@ -120,12 +115,12 @@ static double run(Bench *b, uint64_t (*executed)(Bench *b))
     uint64_t traps = qstat(b->qts, "x-stats-vcmdq-traps");
     uint64_t before = executed(b), cmds;
 
-    for (int i = 0; i < 100; i++) {
+    for (unsigned i = 0; i < rounds; i++) {
         batch(b, 2);
         batch(b, 64);
     }
     cmds = executed(b) - before;
-    g_assert_cmpuint(cmds, ==, 100 * 66);
+    g_assert_cmpuint(cmds, ==, rounds * 66);
     return 1000.0 * (qstat(b->qts, "x-stats-vcmdq-traps") - traps) / cmds;
 }
 
@@ -145,6 +140,9 @@ int main(int argc, char **argv)
     SimhostOpts o = SIMHOST_OPTS_DEFAULT;
     double emu, accel;
 
+    if (g_getenv("VSMMU_BENCH_SMOKE")) {
+        rounds = 1;
+    }
     b.qts = qtest_init("-M virt -cpu max -nodefaults -m 512M "
                        "-device vsmmu,primary-bus=pcie.0,id=vsmmu0,cmdqv=on");
     b.base = find_cmdqv(b.qts);

@@ -20,11 +20,12 @@
 #define EMU_VSMMU   "-device vsmmu,primary-bus=pcie.0,id=vsmmu0,cmdqv=on"
 #define ACCEL_VSMMU "-device vsmmu,primary-bus=pcie.0,id=vsmmu0,accel=on," \
                     "iommufd=simhost-iommufd"
-#define TEST_ASID   0x2a
-#define IOVA_A      0x58000000ULL
-#define IOVA_B      0x58400000ULL
-#define DEV0_DEVFN  0x10
-#define VIRT_FW_CFG 0x09020000
+#define TEST_ASID   VSMMU_QTEST_ASID
+#define IOVA_A      VSMMU_QTEST_IOVA_A
+#define IOVA_B      VSMMU_QTEST_IOVA_B
+#define DEV0_DEVFN  SIMHOST_QTEST_DEVFN(0)
+/* Time limit of one test, each run in a process of its own */
+#define TEST_TIMEOUT_S  120
 
 /* ---- guest side: the driver --------------------------------------------- */
 
@@ -75,32 +76,12 @@ static bool poll_reg(Cmdqv *c, uint64_t addr, uint32_t mask, uint32_t want)
 /* The CMDQV window: the "vsmmu-cmdqv" region in "info mtree", 0 if none */
 static uint64_t cmdqv_find(QTestState *qts)
 {
-    g_autofree char *mtree = qtest_hmp(qts, "info mtree");
-    char *p = strstr(mtree, ": vsmmu-cmdqv\r\n");
-
-    if (!p) {
-        p = strstr(mtree, ": vsmmu-cmdqv\n");
-    }
-    if (!p) {
-        return 0;
-    }
-    while (p > mtree && p[-1] != '\n') {
-        p--;
-    }
-    return g_ascii_strtoull(g_strstrip(p), NULL, 16);
+    return vsmmu_qtest_region_base(qts, "vsmmu-cmdqv");
 }
 
 static uint64_t qstat(QTestState *qts, const char *name)
 {
-    QDict *resp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
-                            "{'path': '/machine/peripheral/vsmmu0', "
-                            "'property': %s}}", name);
-    uint64_t v;
-
-    g_assert_true(qdict_haskey(resp, "return"));
-    v = qdict_get_int(resp, "return");
-    qobject_unref(resp);
-    return v;
+    return vsmmu_qtest_qom_uint(qts, "/machine/peripheral/vsmmu0", name);
 }
 
 /* tegra241_vcmdq_hw_deinit-like: disable, empty, no base, errors acked */
@@ -538,21 +519,8 @@ static void test_emu_migration(void)
 
 static void *dtb_of(const char *args)
 {
-    g_autofree char *path = NULL, *cmd = NULL;
-    g_autoptr(GError) error = NULL;
-    gchar *dtb;
-    gsize len;
-    int fd, status;
+    void *dtb = vsmmu_qtest_dtb(args, NULL);
 
-    fd = g_file_open_tmp("vsmmu-cmdqv-XXXXXX.dtb", &path, &error);
-    g_assert_no_error(error);
-    close(fd);
-    cmd = g_strdup_printf("%s -display none -nodefaults -M virt,dumpdtb=%s %s",
-                          qtest_qemu_binary(NULL), path, args);
-    g_assert_true(g_spawn_command_line_sync(cmd, NULL, NULL, &status, NULL));
-    g_assert_true(WIFEXITED(status) && !WEXITSTATUS(status));
-    g_assert_true(g_file_get_contents(path, &dtb, &len, &error));
-    unlink(path);
     g_assert_cmpint(fdt_check_header(dtb), ==, 0);
     return dtb;
 }
@@ -591,48 +559,14 @@ static void test_dt(void)
     (void)irq;
 }
 
-/* fw_cfg of virt (MMIO: data at 0, big-endian selector at 8), no DMA */
-static void fw_cfg_read(QTestState *qts, uint16_t key, void *buf, size_t len)
-{
-    uint8_t *p = buf;
-
-    qtest_writew(qts, VIRT_FW_CFG + 8, bswap16(key));
-    for (size_t i = 0; i < len; i++) {
-        p[i] = qtest_readb(qts, VIRT_FW_CFG);
-    }
-}
-
-static uint8_t *fw_cfg_file(QTestState *qts, const char *name, size_t *len)
-{
-    uint32_t count;
-    g_autofree uint8_t *dir = NULL;
-
-    fw_cfg_read(qts, 0x19, &count, 4);          /* FW_CFG_FILE_DIR */
-    count = be32_to_cpu(count);
-    dir = g_malloc(4 + 64 * count);
-    fw_cfg_read(qts, 0x19, dir, 4 + 64 * count);
-    for (uint32_t i = 0; i < count; i++) {
-        uint8_t *e = dir + 4 + 64 * i;
-
-        if (!strcmp((char *)e + 8, name)) {
-            uint8_t *buf;
-
-            *len = ldl_be_p(e);
-            buf = g_malloc(*len);
-            fw_cfg_read(qts, lduw_be_p(e + 4), buf, *len);
-            return buf;
-        }
-    }
-    g_assert_not_reached();
-}
-
 /* ACPI: NVDA200C with _UID = the IORT SMMUv3 node identifier, _CRS */
 static void test_acpi(void)
 {
     QTestState *qts = qtest_init("-M virt -nodefaults "
                                  "-device vsmmu,primary-bus=pcie.0,cmdqv=on");
     size_t len;
-    g_autofree uint8_t *buf = fw_cfg_file(qts, "etc/acpi/tables", &len);
+    g_autofree uint8_t *buf = vsmmu_qtest_fw_cfg_file(qts, "etc/acpi/tables",
+                                                      &len);
     uint64_t base = cmdqv_find(qts);
     const uint8_t *hid = memmem(buf, len, "NVDA200C", 8);
     const uint8_t *iort = memmem(buf, len, "IORT", 4);
@@ -676,12 +610,7 @@ typedef struct AccelFixture {
 
 static bool have_simhost(void)
 {
-    if (!simhost_available()) {
-        g_test_skip("the simulated host library (libsimhost.so) is not "
-                    "built");
-        return false;
-    }
-    return true;
+    return simhost_require();
 }
 
 static void accel_start_props(AccelFixture *f, SimhostOpts *o,
@@ -1063,29 +992,39 @@ static void test_accel_no_host_cmdqv(void)
     simhost_free(sh);
 }
 
+static const struct {
+    const char *path;
+    GTestFunc fn;
+} tests[] = {
+    { "emu/param", test_emu_param },
+    { "emu/bad-props", test_emu_bad_props },
+    { "emu/init", test_emu_init },
+    { "emu/commands", test_emu_commands },
+    { "emu/illegal", test_emu_illegal },
+    { "emu/bad-base", test_emu_bad_base },
+    { "emu/not-running", test_emu_not_running },
+    { "emu/reset", test_emu_reset },
+    { "emu/migration", test_emu_migration },
+    { "desc/dt", test_dt },
+    { "desc/acpi", test_acpi },
+    { "accel/init", test_accel_init },
+    { "accel/commands", test_accel_commands },
+    { "accel/queue-failure", test_accel_queue_failure },
+    { "accel/misaligned", test_accel_misaligned },
+    { "accel/error-map", test_accel_error_map },
+    { "accel/unplug", test_accel_unplug },
+    { "accel/reset", test_accel_reset },
+    { "accel/no-host-cmdqv", test_accel_no_host_cmdqv },
+};
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    qtest_add_func("/vsmmu-cmdqv/emu/param", test_emu_param);
-    qtest_add_func("/vsmmu-cmdqv/emu/bad-props", test_emu_bad_props);
-    qtest_add_func("/vsmmu-cmdqv/emu/init", test_emu_init);
-    qtest_add_func("/vsmmu-cmdqv/emu/commands", test_emu_commands);
-    qtest_add_func("/vsmmu-cmdqv/emu/illegal", test_emu_illegal);
-    qtest_add_func("/vsmmu-cmdqv/emu/bad-base", test_emu_bad_base);
-    qtest_add_func("/vsmmu-cmdqv/emu/not-running", test_emu_not_running);
-    qtest_add_func("/vsmmu-cmdqv/emu/reset", test_emu_reset);
-    qtest_add_func("/vsmmu-cmdqv/emu/migration", test_emu_migration);
-    qtest_add_func("/vsmmu-cmdqv/desc/dt", test_dt);
-    qtest_add_func("/vsmmu-cmdqv/desc/acpi", test_acpi);
-    qtest_add_func("/vsmmu-cmdqv/accel/init", test_accel_init);
-    qtest_add_func("/vsmmu-cmdqv/accel/commands", test_accel_commands);
-    qtest_add_func("/vsmmu-cmdqv/accel/queue-failure",
-                   test_accel_queue_failure);
-    qtest_add_func("/vsmmu-cmdqv/accel/misaligned", test_accel_misaligned);
-    qtest_add_func("/vsmmu-cmdqv/accel/error-map", test_accel_error_map);
-    qtest_add_func("/vsmmu-cmdqv/accel/unplug", test_accel_unplug);
-    qtest_add_func("/vsmmu-cmdqv/accel/reset", test_accel_reset);
-    qtest_add_func("/vsmmu-cmdqv/accel/no-host-cmdqv",
-                   test_accel_no_host_cmdqv);
+    for (int i = 0; i < ARRAY_SIZE(tests); i++) {
+        g_autofree char *path = g_strdup_printf("/vsmmu-cmdqv/%s",
+                                                tests[i].path);
+
+        vsmmu_qtest_add_isolated_func(path, tests[i].fn, TEST_TIMEOUT_S);
+    }
     return g_test_run();
 }

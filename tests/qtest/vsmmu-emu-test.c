@@ -51,20 +51,10 @@ static VsmmuQtest *start(const char *smmu)
     return t;
 }
 
-/*
- * Skip from inside the subprocess: a skipped child reads as failed to the
- * parent, so the child passes and leaves the reason in the file the parent
- * named; the parent reports the skip.
- */
+/* Skip from inside the subprocess (see vsmmu_qtest_skip()) */
 static void skip_test(const char *reason)
 {
-    const char *file = g_getenv("VSMMU_EMU_SKIP_FILE");
-
-    if (g_test_subprocess() && file) {
-        g_assert_true(g_file_set_contents(file, reason, -1, NULL));
-    } else {
-        g_test_skip(reason);
-    }
+    vsmmu_qtest_skip(reason);
 }
 
 /* Skip the rest of the test: stop QEMU and leave the subprocess */
@@ -2140,34 +2130,12 @@ static const TestCase tests[] = {
       VSMMU_QTEST_ARM_SMMUV3 },
 };
 
-/* Run each test in a subprocess: a hang or abort fails that test alone */
+/* Each test runs in a subprocess: a hang or abort fails that test alone */
 static void run_case(const void *data)
 {
     const TestCase *tc = data;
-    g_autofree char *dir = NULL;
-    g_autofree char *skip_file = NULL;
-    g_autofree char *reason = NULL;
 
-    if (g_test_subprocess()) {
-        tc->fn(tc->smmu ? tc->smmu : smmu_default);
-        return;
-    }
-    dir = g_dir_make_tmp("vsmmu-emu-XXXXXX", NULL);
-    g_assert_nonnull(dir);
-    skip_file = g_build_filename(dir, "skip", NULL);
-    g_setenv("VSMMU_EMU_SKIP_FILE", skip_file, true);
-    g_test_trap_subprocess(NULL, TEST_TIMEOUT_US,
-                           G_TEST_SUBPROCESS_INHERIT_STDERR);
-    if (g_file_get_contents(skip_file, &reason, NULL, NULL)) {
-        unlink(skip_file);
-    }
-    rmdir(dir);
-    /* Not g_test_trap_assert_passed(): that would end the whole run */
-    if (!g_test_trap_has_passed()) {
-        g_test_fail();
-    } else if (reason) {
-        g_test_skip(reason);
-    }
+    tc->fn(tc->smmu ? tc->smmu : smmu_default);
 }
 
 int main(int argc, char **argv)
@@ -2181,7 +2149,8 @@ int main(int argc, char **argv)
         g_autofree char *path = g_strdup_printf("/vsmmu-emu/%s",
                                                 tests[i].path);
 
-        qtest_add_data_func(path, &tests[i], run_case);
+        vsmmu_qtest_add_isolated(path, run_case, &tests[i],
+                                 TEST_TIMEOUT_US / G_USEC_PER_SEC);
     }
     return g_test_run();
 }

@@ -8,6 +8,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "qobject/qdict.h"
 #include "vsmmu-qtest-lib.h"
 
 /* Bounded polling: this many register reads, a virtual-clock step apart */
@@ -1108,4 +1109,205 @@ uint64_t vsmmu_testdev_read_sweep(VsmmuQtest *t, uint64_t src, uint64_t len,
     vsmmu_testdev_writeq(t, A_TESTDEV_STRIDE, stride);
     vsmmu_testdev_writeq(t, A_TESTDEV_ITER, iter);
     return testdev_run(t, VSMMU_TESTDEV_CMD_READ_SWEEP);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Running each test case in a process of its own                          */
+/* ---------------------------------------------------------------------- */
+
+/* Where an isolated case leaves the reason it skipped, for the parent */
+#define SKIP_FILE_ENV           "VSMMU_QTEST_SKIP_FILE"
+
+typedef struct IsolatedCase {
+    GTestDataFunc fn;
+    const void *data;
+    GTestFunc fn0;
+    guint64 timeout_us;
+    char *stderr_glob;          /* must fail with this on stderr */
+} IsolatedCase;
+
+void vsmmu_qtest_skip(const char *reason)
+{
+    const char *file = g_getenv(SKIP_FILE_ENV);
+
+    if (g_test_subprocess() && file) {
+        g_assert_true(g_file_set_contents(file, reason, -1, NULL));
+    } else {
+        g_test_skip(reason);
+    }
+}
+
+static void isolated_run(const void *opaque)
+{
+    const IsolatedCase *c = opaque;
+    g_autofree char *dir = NULL;
+    g_autofree char *skip_file = NULL;
+    g_autofree char *reason = NULL;
+
+    if (g_test_subprocess()) {
+        if (c->fn0) {
+            c->fn0();
+        } else {
+            c->fn(c->data);
+        }
+        return;
+    }
+    dir = g_dir_make_tmp("vsmmu-qtest-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    skip_file = g_build_filename(dir, "skip", NULL);
+    g_setenv(SKIP_FILE_ENV, skip_file, true);
+    g_test_trap_subprocess(NULL, c->timeout_us, c->stderr_glob ? 0 :
+                           G_TEST_SUBPROCESS_INHERIT_STDERR);
+    if (g_file_get_contents(skip_file, &reason, NULL, NULL)) {
+        unlink(skip_file);
+    }
+    rmdir(dir);
+    if (reason) {
+        g_test_skip(reason);
+    } else if (c->stderr_glob) {
+        /* report a mismatch as this case's failure, not the run's end */
+        g_test_set_nonfatal_assertions();
+        g_test_trap_assert_failed();
+        g_test_trap_assert_stderr(c->stderr_glob);
+    } else if (!g_test_trap_has_passed()) {
+        /* Not g_test_trap_assert_passed(): that would end the whole run */
+        g_test_fail();
+    }
+}
+
+static void isolated_add(const char *path, IsolatedCase *c,
+                         unsigned timeout_s)
+{
+    c->timeout_us = (guint64)timeout_s * G_USEC_PER_SEC;
+    qtest_add_data_func(path, c, isolated_run);
+}
+
+void vsmmu_qtest_add_isolated(const char *path, GTestDataFunc fn,
+                              const void *data, unsigned timeout_s)
+{
+    IsolatedCase *c = g_new0(IsolatedCase, 1);
+
+    c->fn = fn;
+    c->data = data;
+    isolated_add(path, c, timeout_s);
+}
+
+void vsmmu_qtest_add_isolated_func(const char *path, GTestFunc fn,
+                                   unsigned timeout_s)
+{
+    IsolatedCase *c = g_new0(IsolatedCase, 1);
+
+    c->fn0 = fn;
+    isolated_add(path, c, timeout_s);
+}
+
+void vsmmu_qtest_add_isolated_fail(const char *path, GTestFunc fn,
+                                   unsigned timeout_s,
+                                   const char *stderr_glob)
+{
+    IsolatedCase *c = g_new0(IsolatedCase, 1);
+
+    c->fn0 = fn;
+    c->stderr_glob = g_strdup(stderr_glob);
+    isolated_add(path, c, timeout_s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reading QEMU's state                                                    */
+/* ---------------------------------------------------------------------- */
+
+uint64_t vsmmu_qtest_region_base(QTestState *qts, const char *name)
+{
+    g_autofree char *mtree = qtest_hmp(qts, "info mtree");
+    g_autofree char *suffix = g_strdup_printf(": %s", name);
+    g_auto(GStrv) lines = g_strsplit(mtree, "\n", -1);
+
+    for (int i = 0; lines[i]; i++) {
+        g_strstrip(lines[i]);
+        if (g_str_has_suffix(lines[i], suffix)) {
+            return g_ascii_strtoull(lines[i], NULL, 16);
+        }
+    }
+    return 0;
+}
+
+uint64_t vsmmu_qtest_qom_uint(QTestState *qts, const char *path,
+                              const char *prop)
+{
+    QDict *resp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
+                            "{'path': %s, 'property': %s}}", path, prop);
+    uint64_t v;
+
+    g_assert_true(qdict_haskey(resp, "return"));
+    v = qdict_get_int(resp, "return");
+    qobject_unref(resp);
+    return v;
+}
+
+void *vsmmu_qtest_dtb(const char *args, size_t *len)
+{
+    g_autofree char *path = NULL, *cmd = NULL, *err = NULL;
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) argv = NULL;
+    gchar *dtb;
+    gsize n;
+    int fd, status;
+
+    fd = g_file_open_tmp("vsmmu-qtest-XXXXXX.dtb", &path, &error);
+    g_assert_no_error(error);
+    close(fd);
+    cmd = g_strdup_printf("%s -display none -nodefaults -M virt,dumpdtb=%s %s",
+                          qtest_qemu_binary(NULL), path, args);
+    g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, &error));
+    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               NULL, &err, &status, &error));
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        g_test_message("%s: %s", cmd, err);
+    }
+    g_assert_true(WIFEXITED(status) && !WEXITSTATUS(status));
+    g_assert_true(g_file_get_contents(path, &dtb, &n, &error));
+    unlink(path);
+    if (len) {
+        *len = n;
+    }
+    return dtb;
+}
+
+/* virt's fw_cfg (MMIO: data at 0, big-endian selector at 8), no DMA */
+#define VIRT_FW_CFG_BASE        0x09020000
+#define FW_CFG_FILE_DIR_KEY     0x19
+
+static void fw_cfg_read(QTestState *qts, uint16_t key, void *buf, size_t len)
+{
+    uint8_t *p = buf;
+
+    qtest_writew(qts, VIRT_FW_CFG_BASE + 8, bswap16(key));
+    for (size_t i = 0; i < len; i++) {
+        p[i] = qtest_readb(qts, VIRT_FW_CFG_BASE);
+    }
+}
+
+uint8_t *vsmmu_qtest_fw_cfg_file(QTestState *qts, const char *name,
+                                 size_t *len)
+{
+    uint32_t count;
+    g_autofree uint8_t *dir = NULL;
+
+    fw_cfg_read(qts, FW_CFG_FILE_DIR_KEY, &count, 4);
+    count = be32_to_cpu(count);
+    dir = g_malloc(4 + 64 * count);
+    fw_cfg_read(qts, FW_CFG_FILE_DIR_KEY, dir, 4 + 64 * count);
+    for (uint32_t i = 0; i < count; i++) {
+        uint8_t *e = dir + 4 + 64 * i;
+
+        if (!strcmp((char *)e + 8, name)) {
+            uint8_t *buf;
+
+            *len = ldl_be_p(e);
+            buf = g_malloc(*len);
+            fw_cfg_read(qts, lduw_be_p(e + 4), buf, *len);
+            return buf;
+        }
+    }
+    g_assert_not_reached();
 }

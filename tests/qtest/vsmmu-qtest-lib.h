@@ -574,4 +574,64 @@ static inline uint32_t vsmmu_testdev_status_nfailed(uint64_t status)
     return FIELD_EX64(status, TESTDEV_STATUS, NFAILED);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Values the DMA qtests share                                             */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * IOVAs that are also RAM physical addresses, so that a model which
+ * wrongly bypasses translation writes somewhere the tests look
+ */
+#define VSMMU_QTEST_IOVA_A      0x58000000ULL
+#define VSMMU_QTEST_IOVA_B      0x58400000ULL
+/* The ASID of the tests' stage-1 context descriptor */
+#define VSMMU_QTEST_ASID        0x2a
+
+/* ---------------------------------------------------------------------- */
+/* Running each test case in a process of its own                          */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Register @fn(@data) as test @path (qtest_add_data_func), run in a
+ * subprocess of its own with a limit of @timeout_s seconds: a hang, an
+ * abort or a leak fails that case alone, and no case sees another's
+ * QEMU or simulated host. Inside the case, skip with vsmmu_qtest_skip().
+ */
+void vsmmu_qtest_add_isolated(const char *path, GTestDataFunc fn,
+                              const void *data, unsigned timeout_s);
+/* The same for a test function without data */
+void vsmmu_qtest_add_isolated_func(const char *path, GTestFunc fn,
+                                   unsigned timeout_s);
+/*
+ * A case that must fail (QEMU refusing a configuration, say): it passes
+ * when its subprocess fails and its stderr matches the glob @stderr_glob.
+ */
+void vsmmu_qtest_add_isolated_fail(const char *path, GTestFunc fn,
+                                   unsigned timeout_s,
+                                   const char *stderr_glob);
+/*
+ * Skip the running test with @reason, also from inside an isolated case
+ * (where g_test_skip() alone would read as a failure to the parent). The
+ * caller then returns from the test function.
+ */
+void vsmmu_qtest_skip(const char *reason);
+
+/* ---------------------------------------------------------------------- */
+/* Reading QEMU's state                                                    */
+/* ---------------------------------------------------------------------- */
+
+/* Guest address of the memory region called @name ("info mtree"), 0 if none */
+uint64_t vsmmu_qtest_region_base(QTestState *qts, const char *name);
+/* An integer QOM property, e.g. of /machine/peripheral/vsmmu0 */
+uint64_t vsmmu_qtest_qom_uint(QTestState *qts, const char *path,
+                              const char *prop);
+/*
+ * The device tree of "-M virt" with @args (QEMU run once with
+ * dumpdtb=), g_free() it; its size in *@len if @len
+ */
+void *vsmmu_qtest_dtb(const char *args, size_t *len);
+/* fw_cfg file @name of a running virt machine, g_free() it; size in *@len */
+uint8_t *vsmmu_qtest_fw_cfg_file(QTestState *qts, const char *name,
+                                 size_t *len);
+
 #endif /* TESTS_QTEST_VSMMU_QTEST_LIB_H */

@@ -19,7 +19,7 @@
 #ifndef offsetofend
 #define offsetofend(t, f)       (offsetof(t, f) + sizeof(((t *)0)->f))
 #endif
-/* 7.2 uAPI value newer than QEMU 10.2's linux-headers (U:706-711) */
+/* 7.2 uAPI value newer than QEMU 10.2's linux-headers (KC:INFO-2) */
 #define SH_HW_CAP_PCI_ATS_NOT_SUPPORTED (1u << 3)
 
 #define SH_PAGE                 4096ULL

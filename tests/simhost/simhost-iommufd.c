@@ -1,7 +1,7 @@
 /*
  * simhost: /dev/iommu as Linux 7.2 answers it, with the arm-smmu-v3 and
- * tegra241-cmdqv drivers behind it. Rule references ("IF/...", "AI:...",
- * "T:...") point into shared/reference/kernel-7.2-iommufd.md.
+ * tegra241-cmdqv drivers behind it. Rule references ("KC:" and an ID)
+ * name the rules of docs/kernel-contract.md.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -52,7 +52,7 @@ static void live_update(void)
     sh_ctl->live_objects = n;
 }
 
-/* xarray allocation: the lowest free id from 1 (IF/main.c) */
+/* IDs: the lowest free one from 1 (KC:GEN-4) */
 static ShObj *obj_new(ShCtx *ctx, SimhostObjType type)
 {
     for (uint32_t id = 1; id < SH_MAX_IDS; id++) {
@@ -193,7 +193,7 @@ static void obj_free(ShObj *o)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Argument copying: size rules of IF/main.c                               */
+/* Argument copying: the size rules (KC:GEN-1, KC:GEN-2)                  */
 /* ---------------------------------------------------------------------- */
 
 /*
@@ -301,7 +301,7 @@ static bool iova_alloc(ShObj *ioas, uint64_t len, uint64_t *iova)
     return false;
 }
 
-/* IF/io_pagetable.c iopt_check_iova and the map ioctl's checks */
+/* The map ioctl's checks (KC:IOAS-2 to KC:IOAS-10, KC:ATT-3) */
 static int ioas_insert(ShObj *ioas, uint32_t flags, uint64_t *iova,
                        uint64_t len, uint8_t *host, ShArea **out)
 {
@@ -450,7 +450,7 @@ static int ioas_map_file(ShCtx *ctx, void *uarg)
     return 0;
 }
 
-/* IF/io_pagetable.c iopt_unmap_iova_range */
+/* Unmap: whole areas only (KC:IOAS-11 to KC:IOAS-16, KC:IOAS-24) */
 static int ioas_unmap(ShCtx *ctx, void *uarg)
 {
     struct iommu_ioas_unmap u;
@@ -688,7 +688,7 @@ static bool smmu_nesting(int smmu)
     if (!(c->idr[0] & IDR0_S1P) || !(c->idr[0] & IDR0_S2P)) {
         return false;
     }
-    /* errata: MMU-600 variant < 2, MMU-700 r0p0/r1 (A:4928-4940) */
+    /* errata: MMU-600 variant < 2, MMU-700 r0p0/r1 (KC:HWPT-8) */
     if (impl == 0x43b && prod == 0x483 && var < 2) {
         return false;
     }
@@ -717,7 +717,7 @@ static ShObj *dev_obj(ShCtx *ctx, uint32_t id)
 }
 
 /* ---------------------------------------------------------------------- */
-/* GET_HW_INFO (IF/device.c, AI:10-40, T:864-887)                          */
+/* GET_HW_INFO (KC:INFO)                                                   */
 /* ---------------------------------------------------------------------- */
 
 static int get_hw_info(ShCtx *ctx, void *uarg)
@@ -791,7 +791,7 @@ static int get_hw_info(ShCtx *ctx, void *uarg)
 }
 
 /* ---------------------------------------------------------------------- */
-/* HWPT_ALLOC (IF/hw_pagetable.c, A:3858-3910, AI:207-276)                 */
+/* HWPT_ALLOC (KC:HWPT, KC:VSTE)                                           */
 /* ---------------------------------------------------------------------- */
 
 static ShObj *paging_alloc(ShObj *ioas, int smmu, uint32_t flags)
@@ -966,7 +966,7 @@ static int hwpt_alloc(ShCtx *ctx, void *uarg)
 }
 
 /* ---------------------------------------------------------------------- */
-/* vIOMMU, vDEVICE (IF/viommu.c, AI:423-483, T:1248-1371)                  */
+/* vIOMMU, vDEVICE (KC:VIOMMU, KC:VDEV, KC:CMDQV)                          */
 /* ---------------------------------------------------------------------- */
 
 static int viommu_alloc(ShCtx *ctx, void *uarg)
@@ -1138,7 +1138,7 @@ static int vdevice_alloc(ShCtx *ctx, void *uarg)
 }
 
 /* ---------------------------------------------------------------------- */
-/* HWPT_INVALIDATE on a vIOMMU (IF/hw_pagetable.c:495-566, AI:314-415)     */
+/* HWPT_INVALIDATE on a vIOMMU (KC:INV)                                    */
 /* ---------------------------------------------------------------------- */
 
 static ShObj *vdev_by_vsid(ShObj *v, uint64_t vsid)
@@ -1293,7 +1293,7 @@ static int hwpt_invalidate(ShCtx *ctx, void *uarg)
 }
 
 /* ---------------------------------------------------------------------- */
-/* vEVENTQ (IF/eventq.c)                                                   */
+/* vEVENTQ (KC:VEQ)                                                        */
 /* ---------------------------------------------------------------------- */
 
 static void veventq_signal(ShObj *q)
@@ -1507,7 +1507,7 @@ static int veventq_alloc(ShCtx *ctx, void *uarg)
 }
 
 /* ---------------------------------------------------------------------- */
-/* HW queue (IF/viommu.c:262-440, T:1123-1222)                             */
+/* HW queue (KC:HWQ)                                                       */
 /* ---------------------------------------------------------------------- */
 
 static int hw_queue_alloc(ShCtx *ctx, void *uarg)
@@ -1633,7 +1633,7 @@ static int destroy(ShCtx *ctx, void *uarg)
 }
 
 /* ---------------------------------------------------------------------- */
-/* mmap of the iommufd: the VINTF page (IF/main.c:584-631)                 */
+/* mmap of the iommufd: the VINTF page (KC:MMAP)                           */
 /* ---------------------------------------------------------------------- */
 
 typedef struct ShVma {
@@ -1713,7 +1713,7 @@ void sh_iommufd_munmap(void *addr, size_t len)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Devices: bind, attach, detach (IF/device.c, AI:99-195)                  */
+/* Devices: bind, attach, detach (KC:VFIO, KC:ATT)                         */
 /* ---------------------------------------------------------------------- */
 
 bool sh_device_bind(ShCtx *ctx, int n, ShObj **out)
@@ -1841,7 +1841,7 @@ int sh_dev_attach(ShDev *d, int n, uint32_t *pt_id)
                                  SIMHOST_ATTACH_NESTED : SIMHOST_ATTACH_PAGING;
     sh_ctl->dev_ste[n][0] = hwpt->ste[0];   /* 0 for paging HWPTs */
     sh_ctl->dev_ste[n][1] = hwpt->ste[1];
-    /* physical ATS: asked for by the vSTE, and the device has it (AI:180) */
+    /* physical ATS: asked for by the vSTE, and the device has it (KC:VSTE-8) */
     sh_ctl->dev_ats_enabled[n] = hwpt->type == SIMHOST_OBJ_HWPT_NESTED &&
                                  hwpt->enable_ats && sh_ctl->dev[n].ats;
     sh_ctl->dev_vsid_valid[n] = d->vmaster;
@@ -1872,7 +1872,7 @@ void sh_dev_unbind(ShDev *d, int n)
         sh_dev_detach(d, n);
     }
     if (d->vdevice) {
-        /* U:1133-1139: the vDEVICE id leaks until the iommufd closes */
+        /* KC:VFIO-12: the vDEVICE id leaks until the iommufd closes */
         sh_ctl->vdev_leaked_on_close++;
         d->vdevice->dev = -1;
         d->vdevice = NULL;

@@ -406,7 +406,7 @@ int sh_translate(int n, uint64_t iova, bool write, uint8_t **host,
 }
 
 /* ---------------------------------------------------------------------- */
-/* Events (A:2029-2093, AI:485-500)                                        */
+/* Events (KC:EVT)                                                         */
 /* ---------------------------------------------------------------------- */
 
 /* The kernel's decision for one raw event of device @n's host SMMU */
