@@ -5,6 +5,10 @@
 #   scripts/deps.sh        what make / make check / make run need
 #   scripts/deps.sh e2e    also what make e2e needs (arm64 cross toolchain,
 #                          kernel build tools)
+#   scripts/deps.sh sanitize   also what make check-sanitize and make fuzz
+#                          need: clang 19 with compiler-rt (ASan, UBSan,
+#                          libFuzzer) and llvm-19 (llvm-cov, llvm-profdata,
+#                          llvm-symbolizer), all from bookworm
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -15,6 +19,9 @@ packages="gcc make ninja-build pkg-config dpkg-dev python3-venv flex bison
 MESON_MIN=1.5
 if [ "${1:-}" = e2e ]; then
     packages="$packages gcc-aarch64-linux-gnu libc6-dev-arm64-cross bc libssl-dev cpio"
+fi
+if [ "${1:-}" = sanitize ]; then
+    packages="$packages clang-19 libclang-rt-19-dev llvm-19"
 fi
 
 missing=""
