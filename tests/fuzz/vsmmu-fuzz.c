@@ -655,8 +655,10 @@ static void vsmmu_fuzz(QTestState *s, const unsigned char *data, size_t size)
         [OP_HOST] = op_host,
     };
     const unsigned char *cmd = data;
+    static uint8_t zero[VSMMU_FUZZ_REGION_SIZE];
 
-    qtest_memset(s, VSMMU_FUZZ_REGION, 0, VSMMU_FUZZ_REGION_SIZE);
+    /* (not qtest_memset: the fuzz wrapper of QEMU 10.2 leaks its buffer) */
+    qtest_memwrite(s, VSMMU_FUZZ_REGION, zero, sizeof(zero));
     dma_dev_enable(s);
 
     while (cmd && size) {
@@ -682,19 +684,31 @@ static void vsmmu_fuzz(QTestState *s, const unsigned char *data, size_t size)
     fuzz_reset(s);
 }
 
+/* $VSMMU_FUZZ_ARGS: more options, e.g. "-trace vsmmu_* -d guest_errors" */
+static GString *extra_args(GString *c)
+{
+    const char *extra = getenv("VSMMU_FUZZ_ARGS");
+
+    if (extra) {
+        g_string_append_printf(c, " %s ", extra);
+    }
+    return c;
+}
+
 static GString *cmdline_emu(FuzzTarget *t)
 {
     fuzz_kind = FUZZ_EMU;
-    return g_string_new(TARGET_NAME " " FUZZ_MACHINE
-                        "-device vsmmu,primary-bus=pcie.0 " FUZZ_TESTDEV);
+    return extra_args(g_string_new(TARGET_NAME " " FUZZ_MACHINE
+                                   "-device vsmmu,primary-bus=pcie.0 "
+                                   FUZZ_TESTDEV));
 }
 
 static GString *cmdline_cmdqv(FuzzTarget *t)
 {
     fuzz_kind = FUZZ_CMDQV;
-    return g_string_new(TARGET_NAME " " FUZZ_MACHINE
-                        "-device vsmmu,primary-bus=pcie.0,cmdqv=on "
-                        FUZZ_TESTDEV);
+    return extra_args(g_string_new(TARGET_NAME " " FUZZ_MACHINE
+                                   "-device vsmmu,primary-bus=pcie.0,"
+                                   "cmdqv=on " FUZZ_TESTDEV));
 }
 
 static GString *cmdline_accel(FuzzTarget *t)
@@ -709,7 +723,7 @@ static GString *cmdline_accel(FuzzTarget *t)
                            "iommufd=ifd0 "
                            "-device vfio-pci,id=dev0,fd=%d,iommufd=ifd0,"
                            "addr=2.0 ", sh_fd_iommufd, sh_fd_vfio);
-    return c;
+    return extra_args(c);
 }
 
 static void register_vsmmu_fuzz_targets(void)
