@@ -61,7 +61,7 @@
 #define FUZZ_PATTERN_MAX        1024        /* copies of one MEM_PATTERN */
 #define FUZZ_CMDS_MAX           64          /* commands of one CMDQ op */
 #define FUZZ_DMA_MAX            0x10000     /* bytes of one DMA */
-#define FUZZ_SWEEP_MAX          0x40000     /* bytes of one READ_SWEEP */
+#define FUZZ_SWEEP_ACCESSES     4096        /* reads of one READ_SWEEP */
 #define FUZZ_CLOCK_MAX_NS       10000000    /* 10 ms of virtual time */
 #define VIRT_FLASH_END          0x08000000  /* virt: two 64 MiB flashes */
 
@@ -367,9 +367,9 @@ static void op_dma(QTestState *s, Rd *r)
         len %= FUZZ_DMA_MAX + 1;
         stride = MAX(stride, 1);
         iter = MAX(iter % 16, 1);
-        /* bytes read: about len / stride accesses of up to 8 bytes */
-        while (iter > 1 && iter * len > FUZZ_SWEEP_MAX) {
-            iter--;
+        /* one 8-byte read per stride: bounded in accesses, not bytes */
+        if (DIV_ROUND_UP(len, stride) * iter > FUZZ_SWEEP_ACCESSES) {
+            len = stride * (FUZZ_SWEEP_ACCESSES / iter);
         }
         break;
     }
@@ -391,6 +391,8 @@ static void op_dma(QTestState *s, Rd *r)
     if (dst < VIRT_FLASH_END) {
         dst += 0x40000000;
     }
+    /* nor wrap around to IOVA 0 (8: the last read of a sweep) */
+    len = MIN(len, MIN(UINT64_MAX - src, UINT64_MAX - dst) & ~7ULL);
     qtest_writeq(s, dma_bar + A_TESTDEV_SRC, src);
     qtest_writeq(s, dma_bar + A_TESTDEV_DST, dst);
     qtest_writeq(s, dma_bar + A_TESTDEV_LEN, len);
