@@ -75,6 +75,8 @@ def main():
     env = dict(os.environ)
     env["LLVM_PROFILE_FILE"] = os.path.join(out, "%p.profraw")
     env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+    env.setdefault("SIMHOST_LIB", os.path.join(build, "..", "simhost",
+                                               "libsimhost.so"))
     for t in targets:
         files = sorted(glob.glob(os.path.join(corpus, t, "**", "*"),
                                  recursive=True))
