@@ -50,7 +50,7 @@ export CCACHE_NOHASHDIR := true
 NINJA_TARGETS := qemu-system-aarch64 vsmmu-qtests
 
 .PHONY: all build check run bench deps clean distclean FORCE
-.PHONY: e2e e2e-kernel e2e-qemu check-sanitize fuzz build-san
+.PHONY: e2e e2e-kernel e2e-qemu check-sanitize fuzz fuzz-coverage build-san
 all: build
 
 # --- set-up --------------------------------------------------------------
@@ -198,6 +198,10 @@ FUZZ_JOBS    ?= 2
 fuzz: build-san
 	$(TOP)/scripts/fuzz.sh $(QEMU_SAN_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS) \
 		$(FUZZ_TARGETS)
+
+# Line coverage of hw/arm/vsmmu by the committed corpus (llvm-cov)
+fuzz-coverage: build-san
+	$(TOP)/scripts/fuzz-coverage.py $(QEMU_SAN_BUILD) $(TOP)/tests/fuzz/corpus
 
 clean:
 	rm -rf $(QEMU_BUILD) $(QEMU_SAN_BUILD)
