@@ -62,6 +62,7 @@
 #define FUZZ_CMDS_MAX           64          /* commands of one CMDQ op */
 #define FUZZ_DMA_MAX            0x10000     /* bytes of one DMA */
 #define FUZZ_SWEEP_ACCESSES     4096        /* reads of one READ_SWEEP */
+#define FUZZ_INPUT_ACCESSES     4096        /* DMA accesses of one input */
 #define FUZZ_CLOCK_MAX_NS       10000000    /* 10 ms of virtual time */
 #define VIRT_FLASH_END          0x08000000  /* virt: two 64 MiB flashes */
 
@@ -102,6 +103,7 @@ static QGuestAllocator pci_alloc;
 static QPCIDevice *dma_dev;         /* testdev, or the simulated function */
 static uint64_t dma_bar;            /* its BAR0 address */
 static uint32_t dma_bar_reg;        /* and what config space holds for it */
+static uint64_t dma_budget;         /* DMA accesses left for this input */
 
 /* vsmmu-accel: the simulated host's descriptors and control block */
 #define ENV_SIMHOST "VSMMU_FUZZ_SIMHOST"
@@ -351,7 +353,7 @@ static void op_dma(QTestState *s, Rd *r)
     uint64_t len = rd(r, 4);
     uint64_t stride = rd(r, 2);
     uint64_t iter = rd(r, 1);
-    uint64_t cmd;
+    uint64_t cmd, cost;
 
     switch (op % 3) {
     case 0:
@@ -373,6 +375,18 @@ static void op_dma(QTestState *s, Rd *r)
         }
         break;
     }
+    /*
+     * Every access may translate (and fault, and raise an event): one
+     * input gets a bounded number, so that no valid program runs for long
+     * (a COPY moves 4 KiB pages in 2 accesses each way, see the testdev)
+     */
+    cost = cmd == VSMMU_TESTDEV_CMD_READ_SWEEP ?
+           DIV_ROUND_UP(len, stride) * iter :
+           (cmd == VSMMU_TESTDEV_CMD_COPY ? 4 : 2) * DIV_ROUND_UP(len, 4096);
+    if (cost > dma_budget) {
+        return;
+    }
+    dma_budget -= cost;
     /* the simulated function raises an MSI on completion with bit 8 */
     if (fuzz_kind == FUZZ_ACCEL && (op & 0x80)) {
         cmd |= 0x100;
@@ -678,6 +692,7 @@ static void vsmmu_fuzz(QTestState *s, const unsigned char *data, size_t size)
     /* (not qtest_memset: the fuzz wrapper of QEMU 10.2 leaks its buffer) */
     qtest_memwrite(s, VSMMU_FUZZ_REGION, zero, sizeof(zero));
     dma_dev_enable(s);
+    dma_budget = FUZZ_INPUT_ACCESSES;
 
     while (cmd && size) {
         const unsigned char *next = memmem(cmd, size, SEPARATOR,
