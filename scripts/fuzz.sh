@@ -34,7 +34,7 @@ total_execs=0 total_crashes=0 total_timeouts=0
 for t in "$@"; do
     dir=$out/$t
     mkdir -p "$dir/corpus" "$dir/artifacts"
-    before=$(ls "$dir/artifacts" | wc -l)
+    before=$(find "$dir/artifacts" -type f | wc -l)
     # -timeout=1: an input running for more than a second is a hang
     "$bin" --fuzz-target="$t" -fork="$jobs" \
         -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
@@ -55,7 +55,7 @@ for t in "$@"; do
     : "${execs:=0}" "${cov:=0}" "${ooms:=0}" "${timeouts:=0}" "${crashes:=0}"
     # out-of-memory and leaks count as crashes
     crashes=$((crashes + ooms))
-    new=$(( $(ls "$dir/artifacts" | wc -l) - before ))
+    new=$(( $(find "$dir/artifacts" -type f | wc -l) - before ))
     if [ "$((crashes + timeouts))" -eq 0 ] && [ "$new" -gt 0 ]; then
         crashes=$new        # e.g. a leak report, not in the status line
     fi

@@ -33,8 +33,9 @@ static VsmmuQtest *start(const char *extra)
     g_autofree char *args = g_strdup_printf(VSMMU_QTEST_VSMMU
                                             VSMMU_QTEST_TESTDEV "%s",
                                             extra ? extra : "");
+    struct sigaction sa = { .sa_handler = watchdog };
 
-    signal(SIGALRM, watchdog);
+    sigaction(SIGALRM, &sa, NULL);
     alarm(WATCHDOG_S);
     cur = vsmmu_qtest_start(args);
     return cur;
