@@ -11,6 +11,10 @@
 #   make e2e      build, then the end-to-end test on a real Linux 7.2 (L0/L1/L2,
 #                 docs/testing.md); last line "e2e: PASS <n> scenarios"
 #   make e2e-kernel   only the arm64 kernel Image of the e2e test: $(E2E_IMAGE)
+#   make check-sanitize   the qtests and the fuzz corpus replay on a clang
+#                 build with ASan + UBSan ($(QEMU_SAN_BUILD)); same last line
+#   make fuzz     libFuzzer on each vsmmu target for FUZZ_SECONDS; prints
+#                 "fuzz: <target>: execs=… crashes=… timeouts=… cov=…"
 #
 # All set-up (apt packages, QEMU source, guest kernel) happens inside these
 # targets and is skipped when already done.
@@ -56,6 +60,9 @@ QEMU_BIN   := $(QEMU_BUILD)/qemu-system-aarch64
 PREFIX     ?= /usr/local
 
 QEMU_CONFIGURE := $(shell $(TOP)/scripts/qemu-config.sh $(BUILD_CONFIG))
+# The sanitizer build (make check-sanitize, make fuzz) uses the test
+# configuration's options with clang, ASan, UBSan and libFuzzer
+QEMU_CONFIGURE_COMMON := $(shell $(TOP)/scripts/qemu-config.sh test)
 # ccache is always used: scripts/deps.sh installs it before configure runs,
 # so the options are the same on the first run of a fresh machine as on
 # every later one (deciding here, at parse time, would see no ccache yet on
@@ -68,7 +75,7 @@ export CCACHE_NOHASHDIR := true
 NINJA_TARGETS := qemu-system-aarch64 vsmmu-qtests
 
 .PHONY: all build check run bench deps install clean distclean FORCE
-.PHONY: e2e e2e-kernel e2e-qemu
+.PHONY: e2e e2e-kernel e2e-qemu check-sanitize fuzz fuzz-coverage build-san
 all: build
 
 # --- set-up --------------------------------------------------------------
@@ -186,8 +193,60 @@ e2e-qemu: build
 e2e: build
 	$(TOP)/scripts/e2e.sh $(QEMU_BIN) $(QEMU_SRC) $(E2E_SCENARIOS)
 
+# --- sanitizers and fuzzing ----------------------------------------------
+
+# A second build directory over the same patched source tree: clang with
+# ASan + UBSan and libFuzzer instrumentation (--enable-fuzzing, which
+# adds -fsanitize=fuzzer-no-link to everything and builds
+# qemu-fuzz-aarch64 with our targets from tests/fuzz). The same trimmed
+# device set as the normal build. Tools: scripts/deps.sh sanitize.
+SAN_CC          := clang-19
+SAN_CXX         := clang++-19
+QEMU_SAN_BUILD  := $(BUILD)/qemu-san
+QEMU_SAN_CONFIGURE := $(QEMU_CONFIGURE_COMMON) \
+	--cc="ccache $(SAN_CC)" --cxx="ccache $(SAN_CXX)" \
+	--enable-fuzzing --enable-asan --enable-ubsan
+SAN_NINJA_TARGETS := qemu-system-aarch64 vsmmu-qtests qemu-fuzz-aarch64
+QEMU_FUZZ_BIN   := $(QEMU_SAN_BUILD)/qemu-fuzz-aarch64
+
+$(STAMPS)/deps-sanitize: $(TOP)/scripts/deps.sh
+	@mkdir -p $(STAMPS)
+	$(TOP)/scripts/deps.sh sanitize
+	@touch $@
+
+$(STAMPS)/san-configure-opts: FORCE
+	@mkdir -p $(STAMPS)
+	@echo '$(QEMU_SAN_CONFIGURE)' | cmp -s - $@ || \
+		echo '$(QEMU_SAN_CONFIGURE)' > $@
+
+$(QEMU_SAN_BUILD)/build.ninja: $(STAMPS)/san-configure-opts \
+		| $(STAMPS)/patched $(STAMPS)/deps-sanitize
+	rm -rf $(QEMU_SAN_BUILD) && mkdir -p $(QEMU_SAN_BUILD)
+	cd $(QEMU_SAN_BUILD) && $(QEMU_SRC)/configure $(QEMU_SAN_CONFIGURE)
+
+build-san: $(STAMPS)/patched $(QEMU_SAN_BUILD)/build.ninja
+	@$(TOP)/scripts/link-tree.sh $(TOP) $(QEMU_SRC)
+	ninja -C $(QEMU_SAN_BUILD) $(SAN_NINJA_TARGETS)
+	@$(MAKE) --no-print-directory simhost
+
+check-sanitize: build-san
+	$(TOP)/scripts/run-tests.sh --sanitize $(QEMU_SAN_BUILD)
+
+# FUZZ_SECONDS per target; FUZZ_TARGETS to pick; FUZZ_JOBS processes
+# (fork mode) per target
+FUZZ_SECONDS ?= 180
+FUZZ_TARGETS ?= vsmmu-emu vsmmu-cmdqv vsmmu-accel
+FUZZ_JOBS    ?= 2
+fuzz: build-san
+	$(TOP)/scripts/fuzz.sh $(QEMU_SAN_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS) \
+		$(FUZZ_TARGETS)
+
+# Line coverage of hw/arm/vsmmu by the committed corpus (llvm-cov)
+fuzz-coverage: build-san
+	$(TOP)/scripts/fuzz-coverage.py $(QEMU_SAN_BUILD) $(TOP)/tests/fuzz/corpus
+
 clean:
-	rm -rf $(QEMU_BUILD)
+	rm -rf $(QEMU_BUILD) $(QEMU_SAN_BUILD)
 
 distclean:
 	rm -rf $(BUILD)

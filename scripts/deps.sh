@@ -8,6 +8,10 @@
 #                          (scripts/qemu-config.sh user-packages)
 #   scripts/deps.sh e2e    also what make e2e needs (arm64 cross toolchain,
 #                          kernel build tools)
+#   scripts/deps.sh sanitize   also what make check-sanitize and make fuzz
+#                          need: clang 19 with compiler-rt (ASan, UBSan,
+#                          libFuzzer) and llvm-19 (llvm-cov, llvm-profdata,
+#                          llvm-symbolizer), all from bookworm
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -21,6 +25,8 @@ user)
     packages="$packages $("$top/scripts/qemu-config.sh" user-packages)" ;;
 e2e)
     packages="$packages gcc-aarch64-linux-gnu libc6-dev-arm64-cross bc libssl-dev cpio" ;;
+sanitize)
+    packages="$packages clang-19 libclang-rt-19-dev llvm-19" ;;
 esac
 
 missing=""

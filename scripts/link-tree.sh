@@ -4,6 +4,7 @@
 #   hw/arm/vsmmu        -> hw/arm/vsmmu      (the device)
 #   hw/vfio/vsmmu       -> hw/vfio           (our iommufd nesting helpers)
 #   tests/qtest/vsmmu   -> tests/qtest       (our qtests)
+#   tests/qtest/fuzz/vsmmu -> tests/fuzz     (our libFuzzer targets)
 #   include/...         -> include/...       (each header, same path)
 set -eu
 top=$1; src=$2
@@ -14,6 +15,7 @@ link() {
 link "$top/hw/arm/vsmmu" "$src/hw/arm/vsmmu"
 link "$top/hw/vfio" "$src/hw/vfio/vsmmu"
 link "$top/tests/qtest" "$src/tests/qtest/vsmmu"
+link "$top/tests/fuzz" "$src/tests/qtest/fuzz/vsmmu"
 (cd "$top" && find include -type f) | while read -r h; do
     mkdir -p "$src/$(dirname "$h")"
     link "$top/$h" "$src/$h"

@@ -3,15 +3,34 @@
 #   N passed, N failed[, N skipped]
 # Exit status 1 if anything failed.
 #
-#   run-tests.sh QEMU_BUILD_DIR
+#   run-tests.sh QEMU_BUILD_DIR               make check
+#   run-tests.sh --sanitize QEMU_SAN_BUILD    make check-sanitize
 #
 # Test programs speak TAP (GLib's --tap): "ok", "not ok", "# SKIP reason".
 # A program that dies without reporting a failure counts as one failure.
+#
+# --sanitize: the build is the clang ASan + UBSan one (Makefile,
+# QEMU_SAN_BUILD). Every sanitizer report is fatal (the process aborts, its
+# test fails), leaks are reported at exit (less the suppressions in
+# tests/fuzz/lsan.supp, each with its reason), the Linux boots are not run
+# (minutes each under ASan; make check runs them), and the fuzz corpus of
+# every target (tests/fuzz/corpus) is replayed once through
+# qemu-fuzz-aarch64.
 set -u
+sanitize=false
+if [ "${1:-}" = --sanitize ]; then
+    sanitize=true; shift
+fi
 build=$(cd "$1" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
 log=$build/vsmmu-tests.log
 : > "$log"
+
+if $sanitize; then
+    export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:print_summary=1"
+    export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
+    export LSAN_OPTIONS="suppressions=$top/tests/fuzz/lsan.supp:print_suppressions=0"
+fi
 
 pass=0 fail=0 skip=0
 
@@ -72,6 +91,41 @@ for t in "$build"/tests/qtest/vsmmu/*-test; do
     [ -x "$t" ] || continue
     run_tap "qtest/$(basename "$t")" "$t" --tap -k
 done
+
+# The fuzz corpus replayed: every input of every target once (sanitizers
+# on), so a regression is caught without fuzzing time
+if $sanitize; then
+    fuzzbin="$build/qemu-fuzz-aarch64"
+    for dir in "$top"/tests/fuzz/corpus/*/; do
+        target=$(basename "$dir")
+        name="fuzz-replay/$target"
+        if [ ! -x "$fuzzbin" ]; then
+            echo "$name: FAILED: $fuzzbin not built"; fail=$((fail + 1))
+            continue
+        fi
+        n=$(find "$dir" -type f | wc -l)
+        # -timeout: one input may not run for more than 5 s (1 s when
+        # fuzzing, make fuzz; replays share the machine with other jobs)
+        if find "$dir" -type f | sort | xargs "$fuzzbin" \
+               --fuzz-target="$target" -timeout=5 -rss_limit_mb=4096 \
+               >> "$log" 2>&1; then
+            pass=$((pass + 1)); echo "$name: ok: $n inputs"
+        else
+            fail=$((fail + 1))
+            echo "$name: FAILED: an input crashed or hung (see $log)"
+        fi
+    done
+    echo "demo/*: not run under the sanitizers (make check runs the Linux" \
+         "boots)"
+    echo "(full output in $log)"
+    if [ "$skip" -gt 0 ]; then
+        echo "$pass passed, $fail failed, $skip skipped"
+    else
+        echo "$pass passed, $fail failed"
+    fi
+    [ "$fail" -eq 0 ]
+    exit
+fi
 
 # Every benchmark of make bench at its smallest setting: they still run
 bench_smoke() {

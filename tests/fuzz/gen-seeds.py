@@ -1,0 +1,498 @@
+#!/usr/bin/env python3
+"""Write the seed programs of the vsmmu fuzz targets (tests/fuzz/vsmmu-fuzz.c).
+
+    gen-seeds.py OUTDIR       writes OUTDIR/<target>/seed-<name>
+
+Each seed is a program in the targets' encoding: operations separated by
+"FUZZ", an opcode byte and little-endian operands. The seeds bring the
+SMMU up the way a driver does (tables and queues in the fuzz region,
+CR0 handshake, CFGI_ALL + TLBI_NSNH_ALL + CMD_SYNC), install stream table
+entries and a stage-1 page table, and make the DMA test device (or the
+simulated host's function) translate through them, so that the fuzzer
+starts from programs that reach the walker, the command engine and the
+event queue. The committed corpus (tests/fuzz/corpus) starts from these.
+"""
+import os
+import struct
+import sys
+
+# Opcodes (enum in vsmmu-fuzz.c)
+OP_MMIO_READ, OP_MMIO_WRITE, OP_MEM_WRITE, OP_MEM_PATTERN, OP_CMDQ, OP_DMA, \
+    OP_IRQ, OP_RESET, OP_CLOCK, OP_HOST = range(10)
+SEP = b"FUZZ"
+
+REGION = 0x40100000
+# Layout inside the region (offsets)
+STRTAB, L2STRTAB, CMDQ, EVTQ, VCMDQ0, VCMDQ1 = (0x00000, 0x04000, 0x10000,
+                                                0x20000, 0x28000, 0x2c000)
+CD, PT_L1, PT_L2, PT_L3, MSI_SLOT, BUF = (0x30000, 0x40000, 0x41000, 0x42000,
+                                         0x4f000, 0x80000)
+IOVA = 0x10000000
+ASID = 1
+
+# SMMU registers (page 0, and page 1 at 0x10000)
+IDR0, IDR1, CR0, CR0ACK, CR1, CR2, GBPA, IRQ_CTRL, GERROR, GERRORN = (
+    0x0, 0x4, 0x20, 0x24, 0x28, 0x2c, 0x44, 0x50, 0x60, 0x64)
+GERROR_IRQ_CFG0, STRTAB_BASE, STRTAB_BASE_CFG = 0x68, 0x80, 0x88
+CMDQ_BASE, CMDQ_PROD, CMDQ_CONS = 0x90, 0x98, 0x9c
+EVENTQ_BASE, EVENTQ_IRQ_CFG0 = 0xa0, 0xb0
+EVENTQ_PROD1, EVENTQ_CONS1 = 0x100a8, 0x100ac
+CR0_SMMUEN, CR0_EVENTQEN, CR0_CMDQEN = 1, 4, 8
+RA = 1 << 62
+
+# CMDQV window (page index 1 of the vsmmu-cmdqv target)
+CMDQV_CONFIG, CMDQV_CMDQ_ALLOC, VINTF0 = 0x0, 0x200, 0x1000
+VCMDQ_PAGE0, VCMDQ_PAGE1, STRIDE = 0x10000, 0x20000, 0x80
+VCMDQ_CONS, VCMDQ_PROD, VCMDQ_CONFIG, VCMDQ_GERROR, VCMDQ_GERRORN = (
+    0x0, 0x4, 0x8, 0x10, 0x14)
+
+TESTDEV_SID = 0xe8      # vsmmu-dma-testdev at 1d.0
+ACCEL_SID = 0x10        # the simulated function at 2.0
+
+
+def u8(v):
+    return struct.pack("<B", v & 0xff)
+
+
+def u16(v):
+    return struct.pack("<H", v & 0xffff)
+
+
+def u32(v):
+    return struct.pack("<I", v & 0xffffffff)
+
+
+def u64(v):
+    return struct.pack("<Q", v & 0xffffffffffffffff)
+
+
+def size_sel(size):
+    return {1: 0, 2: 1, 4: 2, 8: 3}[size]
+
+
+class Prog:
+    def __init__(self):
+        self.ops = []
+
+    def op(self, code, payload=b""):
+        self.ops.append(u8(code) + payload)
+        return self
+
+    def w(self, off, val, size=4, page=0):
+        return self.op(OP_MMIO_WRITE, u8(page) + u8(size_sel(size)) +
+                       u32(off) + u64(val))
+
+    def r(self, off, size=4, page=0):
+        return self.op(OP_MMIO_READ, u8(page) + u8(size_sel(size)) + u32(off))
+
+    def mem(self, off, data):
+        return self.op(OP_MEM_WRITE, u32(off) + data)
+
+    def words(self, off, words):
+        return self.mem(off, b"".join(u64(x) for x in words))
+
+    def pattern(self, off, count, at, step, data):
+        return self.op(OP_MEM_PATTERN, u32(off) + u16(count) + u8(at) +
+                       u8(step) + data)
+
+    def cmds(self, cmds, queue=0):
+        return self.op(OP_CMDQ, u8(queue) +
+                       b"".join(u64(a) + u64(b) for a, b in cmds))
+
+    def dma(self, op, src=0, dst=0, length=0, pattern=0, stride=0, it=0):
+        return self.op(OP_DMA, u8(op) + u8(pattern) + u64(src) + u64(dst) +
+                       u32(length) + u16(stride) + u8(it))
+
+    def irq(self, what):
+        return self.op(OP_IRQ, u8(what))
+
+    def reset(self, kind):
+        return self.op(OP_RESET, u8(kind))
+
+    def clock(self, ns):
+        return self.op(OP_CLOCK, u32(ns))
+
+    def host(self, payload):
+        return self.op(OP_HOST, payload)
+
+    def bytes(self):
+        for o in self.ops:
+            assert SEP not in o, o
+        return SEP.join(self.ops)
+
+
+# --- architecture encodings (IHI 0070) -----------------------------------
+
+def ste_s1(cd_ptr, s1fmt=0, cdmax=0, s1dss=0):
+    w0 = 1 | 5 << 1 | s1fmt << 4 | (cd_ptr & ~0x3f) | cdmax << 59
+    w1 = s1dss | 1 << 2 | 1 << 4 | 3 << 6 | 1 << 44
+    return [w0, w1, 0, 0, 0, 0, 0, 0]
+
+
+def ste_bypass():
+    return [1 | 4 << 1, 1 << 44, 0, 0, 0, 0, 0, 0]
+
+
+def ste_abort():
+    return [1, 0, 0, 0, 0, 0, 0, 0]
+
+
+def cd_4k(ttb0, asid=ASID, tsz=25, extra=0):
+    w0 = (tsz | 0 << 6 | 1 << 8 | 1 << 10 | 3 << 12 | tsz << 16 | 2 << 22 |
+          1 << 30 | 1 << 31 | 5 << 32 | 1 << 41 | 1 << 45 | 1 << 46 |
+          asid << 48) | extra
+    return [w0, ttb0, 0, 0xff, 0, 0, 0, 0]
+
+
+def pte_page(pa, write=True):
+    return pa | 3 | (1 << 6 if write else 3 << 6) | 3 << 8 | 1 << 10
+
+
+def cmd(op, w0=0, w1=0):
+    return (op | w0, w1)
+
+
+def cfgi_all():
+    return cmd(0x04, 0, 31)
+
+
+def cfgi_ste(sid, leaf=1):
+    return cmd(0x03, sid << 32, leaf)
+
+
+def cfgi_cd(sid, ssid=0, leaf=1):
+    return cmd(0x05, ssid << 12 | sid << 32, leaf)
+
+
+def tlbi_nsnh_all():
+    return cmd(0x30)
+
+
+def tlbi_nh_all():
+    return cmd(0x10)
+
+
+def tlbi_nh_asid(asid):
+    return cmd(0x11, asid << 48)
+
+
+def tlbi_nh_va(asid, va, leaf=1, num=0, scale=0, tg=0, ttl=0):
+    return cmd(0x12, asid << 48 | num << 12 | scale << 20,
+               leaf | ttl << 8 | tg << 10 | (va & ~0xfff))
+
+
+def tlbi_nh_vaa(va, leaf=1):
+    return cmd(0x13, 0, leaf | (va & ~0xfff))
+
+
+def prefetch_config(sid):
+    return cmd(0x01, sid << 32)
+
+
+def prefetch_addr(sid, addr):
+    return cmd(0x02, sid << 32, addr & ~0xfff)
+
+
+def atc_inv(sid, addr, size=0):
+    return cmd(0x40, sid << 32, size | (addr & ~0xfff))
+
+
+def sync(msi_addr=0, data=0):
+    if not msi_addr:
+        return cmd(0x46)
+    return cmd(0x46, 1 << 12 | 3 << 22 | 1 << 24 | data << 32,
+               msi_addr & ~3)
+
+
+# --- building blocks -----------------------------------------------------
+
+def queue_base(off, log2size):
+    return (REGION + off) | log2size | RA
+
+
+def strtab_linear(p, log2size=8):
+    p.w(STRTAB_BASE, (REGION + STRTAB) | RA, 8)
+    p.w(STRTAB_BASE_CFG, log2size)
+
+
+def strtab_2lvl(p, log2size=16, split=6):
+    p.w(STRTAB_BASE, (REGION + STRTAB) | RA, 8)
+    p.w(STRTAB_BASE_CFG, 1 << 16 | split << 6 | log2size)
+
+
+def l1std(p, sid, split=6):
+    # one L2 array of 2^split STEs at L2STRTAB for @sid
+    p.words(STRTAB + (sid >> split) * 8, [(REGION + L2STRTAB) | (split + 1)])
+
+
+def ste_at(sid, fmt, split=6):
+    if fmt == "linear":
+        return STRTAB + sid * 64
+    return L2STRTAB + (sid & ((1 << split) - 1)) * 64
+
+
+def pgtable(p, pages=16, write=True):
+    p.words(PT_L1, [(REGION + PT_L2) | 3])
+    p.words(PT_L2 + ((IOVA >> 21) & 0x1ff) * 8, [(REGION + PT_L3) | 3])
+    p.words(PT_L3, [pte_page(REGION + BUF + i * 0x1000, write)
+                    for i in range(pages)])
+
+
+def bringup(p, cmdq_log2=8, evtq_log2=6, smmuen=True):
+    """Driver-style bring-up; the stream table is programmed by the caller"""
+    p.w(CR0, 0)
+    p.r(CR0ACK)
+    p.w(CR1, 0xd75)
+    p.w(CR2, 6)
+    p.w(CMDQ_BASE, queue_base(CMDQ, cmdq_log2), 8)
+    p.w(CMDQ_PROD, 0)
+    p.w(CMDQ_CONS, 0)
+    p.w(EVENTQ_BASE, queue_base(EVTQ, evtq_log2), 8)
+    p.w(EVENTQ_PROD1, 0)
+    p.w(EVENTQ_CONS1, 0)
+    p.w(IRQ_CTRL, 5)
+    p.w(CR0, CR0_CMDQEN | CR0_EVENTQEN)
+    p.cmds([cfgi_all(), sync()])
+    p.cmds([tlbi_nsnh_all(), sync()])
+    if smmuen:
+        p.w(CR0, CR0_CMDQEN | CR0_EVENTQEN | CR0_SMMUEN)
+        p.r(CR0ACK)
+
+
+def s1_stream(p, sid, fmt="linear", write=True):
+    pgtable(p, write=write)
+    p.words(CD, cd_4k(REGION + PT_L1))
+    if fmt == "2lvl":
+        l1std(p, sid)
+    p.words(ste_at(sid, fmt), ste_s1(REGION + CD))
+    p.cmds([cfgi_ste(sid), cfgi_cd(sid), sync()])
+
+
+def dma_traffic(p):
+    p.mem(BUF, bytes(range(256)) * 4)
+    p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x400)       # copy
+    p.dma(1, dst=IOVA + 0x2000, length=0x1000, pattern=0xa5)  # fill
+    p.dma(2, src=IOVA, length=0x4000, stride=0x1000, it=2)    # sweep
+    p.dma(0, src=IOVA + 0x20000, dst=IOVA, length=0x10)       # fault
+    p.irq(3)
+
+
+# --- seeds ---------------------------------------------------------------
+
+def emu_seeds(sid=TESTDEV_SID):
+    seeds = {}
+
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    s1_stream(p, sid)
+    dma_traffic(p)
+    p.cmds([tlbi_nh_va(ASID, IOVA), tlbi_nh_asid(ASID), sync()])
+    p.dma(0, src=IOVA, dst=IOVA + 0x3000, length=0x100)
+    seeds["s1-linear"] = p
+
+    p = Prog()
+    strtab_2lvl(p)
+    bringup(p)
+    s1_stream(p, sid, fmt="2lvl")
+    dma_traffic(p)
+    p.cmds([tlbi_nh_va(ASID, IOVA, num=3, scale=1, tg=1, ttl=3),
+            tlbi_nh_vaa(IOVA + 0x1000), tlbi_nh_all(), sync()])
+    seeds["s1-2lvl-range-tlbi"] = p
+
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    p.words(ste_at(sid, "linear"), ste_bypass())
+    p.cmds([cfgi_ste(sid), prefetch_config(sid), sync()])
+    p.dma(0, src=REGION + BUF, dst=REGION + BUF + 0x1000, length=0x200)
+    p.words(ste_at(sid, "linear"), ste_abort())
+    p.cmds([cfgi_ste(sid), sync()])
+    p.dma(0, src=REGION + BUF, dst=REGION + BUF + 0x1000, length=0x200)
+    p.irq(3)
+    seeds["bypass-then-abort"] = p
+
+    # small event queue, many faults: overflow; then the handler
+    p = Prog()
+    strtab_linear(p)
+    bringup(p, evtq_log2=1)
+    s1_stream(p, sid)
+    for i in range(4):
+        p.dma(0, src=IOVA + 0x100000 * (i + 1), dst=IOVA, length=8)
+    p.r(EVENTQ_PROD1)
+    p.irq(3)
+    p.dma(0, src=IOVA + 0x200000, dst=IOVA, length=8)
+    seeds["evtq-overflow"] = p
+
+    # SID out of range, invalid STE, bad CD: the C_BAD_* events
+    p = Prog()
+    strtab_linear(p, log2size=5)
+    bringup(p)
+    p.dma(0, src=IOVA, dst=IOVA, length=8)
+    strtab_linear(p)
+    p.words(ste_at(sid, "linear"), ste_s1(REGION + CD) [:1] + [0xffff] + [0] * 6)
+    p.cmds([cfgi_ste(sid), sync()])
+    p.dma(0, src=IOVA, dst=IOVA, length=8)
+    p.words(CD, cd_4k(REGION + PT_L1, tsz=60))
+    p.words(ste_at(sid, "linear"), ste_s1(REGION + CD))
+    p.cmds([cfgi_all(), sync()])
+    p.dma(0, src=IOVA, dst=IOVA, length=8)
+    p.irq(7)
+    seeds["bad-ste-cd"] = p
+
+    # CMD_SYNC with an MSI into RAM, an illegal command, GERROR handling
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    p.w(GERROR_IRQ_CFG0, REGION + MSI_SLOT + 8, 8)
+    p.cmds([sync(REGION + MSI_SLOT, 0x1234)])
+    p.cmds([cmd(0x7f), sync()])
+    p.r(CMDQ_CONS)
+    p.r(GERROR)
+    p.irq(1)
+    p.cmds([sync()])
+    p.cmds([prefetch_addr(sid, IOVA), atc_inv(sid, IOVA, 2), sync()])
+    p.r(CMDQ_CONS)
+    seeds["sync-msi-cerror"] = p
+
+    # GBPA update and abort, CR0 toggles, resets
+    p = Prog()
+    p.w(GBPA, 1 << 31 | 1 << 20)
+    p.r(GBPA)
+    p.dma(0, src=REGION + BUF, dst=REGION + BUF + 0x100, length=0x10)
+    p.w(GBPA, 1 << 31 | 1 << 12)
+    p.dma(0, src=REGION + BUF, dst=REGION + BUF + 0x100, length=0x10)
+    strtab_linear(p)
+    bringup(p)
+    p.reset(0)
+    p.r(CR0)
+    p.r(IDR0)
+    p.r(IDR1)
+    bringup(p)
+    p.reset(1)
+    p.clock(1000000)
+    seeds["gbpa-reset"] = p
+
+    # many commands at once (a pattern of TLBI_NH_VA, one per page)
+    p = Prog()
+    strtab_linear(p)
+    bringup(p, cmdq_log2=8)
+    s1_stream(p, sid)
+    va = tlbi_nh_va(ASID, IOVA)
+    p.pattern(CMDQ, 200, 8, 16, u64(va[0]) + u64(va[1] | 0x1000))
+    p.w(CMDQ_PROD, 200)
+    p.r(CMDQ_CONS)
+    p.cmds([sync()])
+    seeds["cmdq-batch"] = p
+    return seeds
+
+
+def cmdqv_seeds():
+    seeds = {}
+
+    def cmdqv_up(p, queues=(0, 1)):
+        p.w(CMDQV_CONFIG, 1, page=1)
+        p.w(VINTF0, 1 | 7 << 1, page=1)     # EN, VMID 7
+        for q in queues:
+            p.w(CMDQV_CMDQ_ALLOC + 4 * q, 1 | q << 1, page=1)
+            base = VCMDQ0 if q == 0 else VCMDQ1
+            p.w(VCMDQ_PAGE1 + STRIDE * q, queue_base(base, 6) & ~RA, 8,
+                page=1)
+            p.w(VCMDQ_PAGE0 + STRIDE * q + VCMDQ_CONFIG, 1, page=1)
+            p.r(VCMDQ_PAGE0 + STRIDE * q + 0xc, page=1)
+
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    s1_stream(p, TESTDEV_SID)
+    cmdqv_up(p)
+    p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x100)
+    p.cmds([tlbi_nh_va(ASID, IOVA), tlbi_nh_asid(ASID), sync()], queue=1)
+    p.cmds([atc_inv(TESTDEV_SID, IOVA), sync()], queue=2)
+    p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x100)
+    seeds["vcmdq-tlbi"] = p
+
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    cmdqv_up(p, queues=(0,))
+    p.cmds([cfgi_all(), sync()], queue=1)       # not allowed: CERROR_ILL
+    p.r(VCMDQ_PAGE0 + VCMDQ_CONS, page=1)
+    p.r(0x14, 8, page=1)                        # VINTF_ERR_MAP
+    p.irq(9)
+    p.cmds([sync()], queue=1)
+    # SID_MATCH / SID_REPLACE, then an ATC_INV rewritten
+    p.w(VINTF0 + 0x40, 1 | 0x42 << 1, page=1)
+    p.w(VINTF0 + 0x80, TESTDEV_SID, page=1)
+    p.cmds([atc_inv(0x42, IOVA), sync()], queue=1)
+    seeds["vcmdq-error-sid"] = p
+
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    cmdqv_up(p)
+    # a bad BASE (outside RAM): CERROR_ABT, then disable/enable
+    p.w(VCMDQ_PAGE0 + VCMDQ_CONFIG, 0, page=1)
+    p.w(VCMDQ_PAGE1, 0x100000000 | 4, 8, page=1)
+    p.w(VCMDQ_PAGE0 + VCMDQ_CONFIG, 1, page=1)
+    p.w(VCMDQ_PAGE0 + VCMDQ_PROD, 1, page=1)
+    p.irq(9)
+    p.w(CMDQV_CONFIG, 0, page=1)
+    p.r(0x8, page=1)
+    p.reset(0)
+    p.r(0x4, page=1)
+    seeds["vcmdq-abort-reset"] = p
+
+    for name, prog in emu_seeds().items():
+        if name in ("s1-linear", "sync-msi-cerror"):
+            seeds["smmu-" + name] = prog
+    return seeds
+
+
+def accel_seeds():
+    seeds = {}
+    for name, prog in emu_seeds(ACCEL_SID).items():
+        if name in ("s1-linear", "s1-2lvl-range-tlbi", "bypass-then-abort",
+                    "bad-ste-cd", "cmdq-batch"):
+            seeds[name] = prog
+
+    # a host event forwarded through the vEVENTQ, host refusals
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    s1_stream(p, ACCEL_SID)
+    p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x100)
+    # F_TRANSLATION (0x10) for the device, stage 1, read
+    p.host(u8(1) + u64(0x10) + u64(1 << 35) + u64(IOVA + 0x5000) + u64(0))
+    p.irq(3)
+    p.host(u8(2) + u8(1) + u8(2))               # lost events, flood
+    p.host(u8(1) + u64(0x10) + u64(0) + u64(IOVA) + u64(0))
+    p.irq(3)
+    # HWPT_ALLOC (kind 9) fails once: the next STE install is refused
+    p.host(u8(0) + u8(9) + u8(0) + u8(1))
+    p.words(ste_at(ACCEL_SID, "linear"), ste_bypass())
+    p.cmds([cfgi_ste(ACCEL_SID), sync()])
+    # HWPT_INVALIDATE (13) fails: the TLBI batch ends in an error
+    p.host(u8(0) + u8(13) + u8(0) + u8(6))
+    p.cmds([tlbi_nh_asid(ASID), sync()])
+    p.r(CMDQ_CONS)
+    p.irq(1)
+    p.host(u8(3))
+    seeds["host-events-failures"] = p
+    return seeds
+
+
+def main():
+    out = sys.argv[1]
+    for target, seeds in (("vsmmu-emu", emu_seeds()),
+                          ("vsmmu-cmdqv", cmdqv_seeds()),
+                          ("vsmmu-accel", accel_seeds())):
+        d = os.path.join(out, target)
+        os.makedirs(d, exist_ok=True)
+        for name, prog in seeds.items():
+            with open(os.path.join(d, "seed-" + name), "wb") as f:
+                f.write(prog.bytes())
+
+
+if __name__ == "__main__":
+    main()
