@@ -403,6 +403,15 @@ static bool vsmmu_dev_config_unlock(VsmmuState *s, VsmmuDevice *vdev,
     return true;
 }
 
+/*
+ * Bypass and abort answers cover half the address space around @addr, as
+ * an identity map, never all of it: an entry with addr_mask ~0 at IOVA 0
+ * gives the memory core a length of (0 | ~0) - 0 + 1 = 0, and its copy
+ * loop then spins for good with the BQL held (a fuzz finding,
+ * tests/qtest/vsmmu-fuzz-regress-test.c).
+ */
+#define VSMMU_IDENTITY_MASK     (((hwaddr)1 << 63) - 1)
+
 IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
                                   IOMMUAccessFlags flag)
 {
@@ -411,9 +420,9 @@ IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
     uint32_t sid = smmu_get_sid(&vdev->sdev);
     IOMMUTLBEntry entry = {
         .target_as = &address_space_memory,
-        .iova = 0,
-        .translated_addr = 0,
-        .addr_mask = ~(hwaddr)0,
+        .iova = addr & ~VSMMU_IDENTITY_MASK,
+        .translated_addr = addr & ~VSMMU_IDENTITY_MASK,
+        .addr_mask = VSMMU_IDENTITY_MASK,
         .perm = IOMMU_NONE,
     };
     SMMUPTWEventInfo info = {};
