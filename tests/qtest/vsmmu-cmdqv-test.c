@@ -834,6 +834,12 @@ static void test_accel_error_map(void)
     /* acknowledged through the mapped page: its bit clears */
     g = qtest_readl(f.c.qts, lpage0(&f.c, 0, A_VCMDQ_GERROR));
     qtest_writel(f.c.qts, lpage0(&f.c, 0, A_VCMDQ_GERRORN), g);
+    /* the simulated host sees the write when its queues are polled */
+    for (int i = 0; i < 1000 && cfg_readl(&f.c, CMDQV_VINTF0_BASE +
+                                          A_VINTF_LVCMDQ_ERR_MAP) != 2; i++) {
+        simhost_vcmdq_poll(f.sh);
+        g_usleep(1000);
+    }
     g_assert_cmphex(cfg_readl(&f.c, CMDQV_VINTF0_BASE +
                               A_VINTF_LVCMDQ_ERR_MAP), ==, 2);
     accel_end(&f);
