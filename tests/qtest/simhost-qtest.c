@@ -366,7 +366,10 @@ static int mailbox(Simhost *sh, uint32_t op, const uint64_t *args,
     uint64_t one = 1;
 
     c->req_op = op;
-    memcpy(c->req_arg, args, nargs * sizeof(uint64_t));
+    if (nargs) {
+        /* (simhost_vcmdq_poll passes none: memcpy from NULL is undefined) */
+        memcpy(c->req_arg, args, nargs * sizeof(uint64_t));
+    }
     qatomic_store_release(&c->req_seq, seq);
     g_assert_cmpint(write(sh->kick_fd, &one, sizeof(one)), ==, sizeof(one));
     for (int i = 0; i < 5000; i++) {
