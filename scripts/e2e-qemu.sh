@@ -60,7 +60,6 @@ export PKG_CONFIG_SYSROOT_DIR="$sysroot"
 user=$("$top/scripts/qemu-config.sh" user | sed 's/--enable-slirp/--disable-slirp/')
 # shellcheck disable=SC2086  # the options are words without spaces
 set -- --cross-prefix=aarch64-linux-gnu- "--cc=$cc" --static $user \
-    --disable-install-blobs \
     "--extra-cflags=-I$sysroot/usr/include" "--extra-ldflags=-L$libdir"
 opts="$*"
 if [ ! -f "$bdir/build.ninja" ] || [ "$(cat "$bdir/.opts" 2>/dev/null)" != "$opts" ]; then
