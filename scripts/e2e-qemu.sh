@@ -13,7 +13,8 @@
 # The configuration is the user build's (scripts/qemu-config.sh user: KVM,
 # TCG, vhost, the virt board's devices), the binary a Grace user gets from
 # make, with one difference: no user-mode networking, as Debian ships no
-# static libslirp (L1's guests need no network).
+# static libslirp (L1's guests need no network); and it is linked without
+# PIE (below).
 # ninja does the incremental work; at most -j2.
 set -eu
 
@@ -59,9 +60,11 @@ export PKG_CONFIG_LIBDIR="$sysroot/usr/lib/aarch64-linux-gnu/pkgconfig:$sysroot/
 export PKG_CONFIG_SYSROOT_DIR="$sysroot"
 user=$("$top/scripts/qemu-config.sh" user | sed 's/--enable-slirp/--disable-slirp/')
 # shellcheck disable=SC2086  # the options are words without spaces
-set -- --cross-prefix=aarch64-linux-gnu- "--cc=$cc" --static $user \
-    --disable-install-blobs \
-    "--extra-cflags=-I$sysroot/usr/include" "--extra-ldflags=-L$libdir"
+# --disable-pie: a static PIE of this size overflows the small GOT that
+# aarch64 -fpie code addresses ("too many GOT entries for -fpic"); Debian
+# links its static QEMUs without PIE too
+set -- --cross-prefix=aarch64-linux-gnu- "--cc=$cc" --static --disable-pie \
+    $user "--extra-cflags=-I$sysroot/usr/include" "--extra-ldflags=-L$libdir"
 opts="$*"
 if [ ! -f "$bdir/build.ninja" ] || [ "$(cat "$bdir/.opts" 2>/dev/null)" != "$opts" ]; then
     log "configuring ${bdir#"$top"/}"
