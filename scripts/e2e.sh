@@ -50,11 +50,14 @@ mkdir -p "$out/debs"
 
 # --- build: kernel, aarch64 QEMU, busybox, disk, initramfs ------------------------
 t=$(now)
-image=$("$top/scripts/e2e-kernel.sh" | tail -n 1) || fail "build: kernel Image"
+# (no pipe: a pipeline's status would be tail's, not the build's)
+image=$("$top/scripts/e2e-kernel.sh") || fail "build: kernel Image"
+image=$(printf '%s\n' "$image" | tail -n 1)
 stage "kernel" "$(secs "$t")"
 if [ -n "$l1want" ]; then
     t=$(now)
-    qemu=$("$top/scripts/e2e-qemu.sh" "$qsrc" | tail -n 1) || fail "build: aarch64 QEMU"
+    qemu=$("$top/scripts/e2e-qemu.sh" "$qsrc") || fail "build: aarch64 QEMU"
+    qemu=$(printf '%s\n' "$qemu" | tail -n 1)
     stage "aarch64-qemu" "$(secs "$t")"
 fi
 
