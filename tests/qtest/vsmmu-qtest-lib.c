@@ -1244,6 +1244,36 @@ uint64_t vsmmu_qtest_qom_uint(QTestState *qts, const char *path,
     return v;
 }
 
+char *vsmmu_qtest_vsmmu_path(QTestState *qts)
+{
+    static const char *const parents[] = {
+        "/machine/peripheral", "/machine/peripheral-anon",
+    };
+
+    for (int i = 0; i < ARRAY_SIZE(parents); i++) {
+        QDict *resp = qtest_qmp(qts, "{'execute': 'qom-list', 'arguments': "
+                                "{'path': %s}}", parents[i]);
+        QList *list = qdict_get_qlist(resp, "return");
+        char *found = NULL;
+        QListEntry *e;
+
+        QLIST_FOREACH_ENTRY(list, e) {
+            QDict *prop = qobject_to(QDict, qlist_entry_obj(e));
+
+            if (!strcmp(qdict_get_str(prop, "type"), "child<vsmmu>")) {
+                found = g_strdup_printf("%s/%s", parents[i],
+                                        qdict_get_str(prop, "name"));
+                break;
+            }
+        }
+        qobject_unref(resp);
+        if (found) {
+            return found;
+        }
+    }
+    return NULL;
+}
+
 void *vsmmu_qtest_dtb(const char *args, size_t *len)
 {
     g_autofree char *path = NULL, *cmd = NULL, *err = NULL;

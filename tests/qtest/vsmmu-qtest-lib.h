@@ -625,6 +625,8 @@ uint64_t vsmmu_qtest_region_base(QTestState *qts, const char *name);
 /* An integer QOM property, e.g. of /machine/peripheral/vsmmu0 */
 uint64_t vsmmu_qtest_qom_uint(QTestState *qts, const char *path,
                               const char *prop);
+/* QOM path of the (first) vsmmu, g_free() it; NULL if there is none */
+char *vsmmu_qtest_vsmmu_path(QTestState *qts);
 /*
  * The device tree of "-M virt" with @args (QEMU run once with
  * dumpdtb=), g_free() it; its size in *@len if @len

@@ -68,16 +68,25 @@ static bool vsmmu_evtq_active(VsmmuState *s)
            !FIELD_EX32(s->gerror ^ s->gerrorn, GERROR, EVENTQ_ABT_ERR);
 }
 
-/* Records were lost: toggle PROD.OVFLG unless an overflow is pending */
-static void vsmmu_evtq_overflow(VsmmuState *s, uint64_t lost)
+/*
+ * Records were lost: toggle PROD.OVFLG unless an overflow is pending.
+ * Returns whether this started a new overflow condition: only then is
+ * the guest signalled. Events lost while the guest has not acknowledged
+ * the last overflow (CONS.OVACKFLG) are counted, not signalled again,
+ * so a guest that leaves its queue full cannot make every dropped event
+ * an interrupt.
+ */
+static bool vsmmu_evtq_overflow(VsmmuState *s, uint64_t lost)
 {
     VsmmuQueue *q = &s->eventq;
 
-    if (FIELD_EX32(q->prod, QUEUE_INDEX, OVFLG) ==
-        FIELD_EX32(q->cons, QUEUE_INDEX, OVFLG)) {
-        q->prod ^= R_QUEUE_INDEX_OVFLG_MASK;
-    }
     s->stats.events_lost += lost;
+    if (FIELD_EX32(q->prod, QUEUE_INDEX, OVFLG) !=
+        FIELD_EX32(q->cons, QUEUE_INDEX, OVFLG)) {
+        return false;
+    }
+    q->prod ^= R_QUEUE_INDEX_OVFLG_MASK;
+    return true;
 }
 
 /*
@@ -85,7 +94,7 @@ static void vsmmu_evtq_overflow(VsmmuState *s, uint64_t lost)
  * while the SMMU and its event queue are enabled; on a full queue the
  * record is dropped and the overflow flag toggled (§7.4): PROD.OVFLG !=
  * CONS.OVACKFLG tells the guest it lost events. Returns whether the guest
- * should be told (a record written or an overflow).
+ * should be told (a record written or a new overflow).
  */
 static bool vsmmu_evtq_write(VsmmuState *s, const uint64_t *rec)
 {
@@ -100,8 +109,7 @@ static bool vsmmu_evtq_write(VsmmuState *s, const uint64_t *rec)
     if (vsmmu_queue_full(q)) {
         trace_vsmmu_evtq_overflow(FIELD_EX64(rec[0], EVT0, ID),
                                   FIELD_EX64(rec[0], EVT0, SID));
-        vsmmu_evtq_overflow(s, 1);
-        return true;
+        return vsmmu_evtq_overflow(s, 1);
     }
     for (int i = 0; i < 4; i++) {
         le[i] = cpu_to_le64(rec[i]);
@@ -142,8 +150,7 @@ static void vsmmu_evtq_drain(VsmmuState *s)
     qemu_mutex_unlock(&s->mutex);
     if (lost && vsmmu_evtq_active(s)) {
         trace_vsmmu_evtq_lost(lost);
-        vsmmu_evtq_overflow(s, lost);
-        signal = true;
+        signal = vsmmu_evtq_overflow(s, lost);
     }
 
     for (unsigned i = 0; i < VSMMU_EVT_FIFO_DEPTH; i++) {
@@ -162,6 +169,7 @@ static void vsmmu_evtq_drain(VsmmuState *s)
     }
 
     if (signal) {
+        s->stats.evtq_signals++;
         vsmmu_irq_raise(s, VSMMU_IRQ_EVTQ);
     }
     dev->mem_reentrancy_guard.engaged_in_io = guard;

@@ -438,6 +438,7 @@ static void vsmmu_instance_init(Object *obj)
         { "x-stats-syncs", &s->stats.syncs },
         { "x-stats-events", &s->stats.events },
         { "x-stats-events-lost", &s->stats.events_lost },
+        { "x-stats-evtq-signals", &s->stats.evtq_signals },
         { "x-stats-translations", &s->stats.translations },
         { "x-stats-utlb-hits", &s->stats.utlb_hits },
         { "x-stats-host-ioctls", &s->stats.host_ioctls },

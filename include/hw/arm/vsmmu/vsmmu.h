@@ -64,6 +64,7 @@ typedef struct VsmmuStats {
     uint64_t syncs;              /* CMD_SYNCs completed */
     uint64_t events;             /* event records written */
     uint64_t events_lost;        /* events dropped on a full queue */
+    uint64_t evtq_signals;       /* event queue interrupts/MSIs raised */
     uint64_t translations;       /* translate calls */
     uint64_t utlb_hits;          /* ... answered by the per-device cache */
     uint64_t host_ioctls;        /* accel: iommufd ioctls issued */
