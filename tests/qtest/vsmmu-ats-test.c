@@ -21,75 +21,19 @@
 
 /* ---- ACPI: the IORT over fw_cfg ------------------------------------------ */
 
-#define VIRT_FW_CFG         0x09020000ULL  /* data; +8 selector, +16 DMA */
-#define VIRT_RAM            0x40000000ULL
-#define FW_CFG_FILE_DIR     0x19
-#define FW_CFG_DMA_ERROR    0x01
-#define FW_CFG_DMA_READ     0x02
-#define FW_CFG_DMA_SELECT   0x08
 
 #define IORT_NODE_SMMUV3    4
 #define IORT_NODE_RC        2
 /* Root complex node: the ATS Attribute follows header and memory props */
 #define IORT_RC_ATS_ATTR    24
 
-static void fw_cfg_dma_read(QTestState *qts, uint16_t key, void *buf,
-                            uint32_t len)
-{
-    const uint64_t desc = VIRT_RAM, data = VIRT_RAM + 0x1000;
-    struct {
-        uint32_t control;
-        uint32_t length;
-        uint64_t address;
-    } QEMU_PACKED access = {
-        .control = cpu_to_be32((uint32_t)key << 16 | FW_CFG_DMA_SELECT |
-                               FW_CFG_DMA_READ),
-        .length = cpu_to_be32(len),
-        .address = cpu_to_be64(data),
-    };
-
-    qtest_memwrite(qts, desc, &access, sizeof(access));
-    qtest_writeq(qts, VIRT_FW_CFG + 16, bswap64(desc));
-    qtest_memread(qts, desc, &access, sizeof(access));
-    g_assert_cmphex(be32_to_cpu(access.control) & FW_CFG_DMA_ERROR, ==, 0);
-    qtest_memread(qts, data, buf, len);
-}
-
-static uint8_t *fw_cfg_file(QTestState *qts, const char *name, uint32_t *len)
-{
-    uint32_t count;
-    struct {
-        uint32_t size;
-        uint16_t select;
-        uint16_t reserved;
-        char name[56];
-    } QEMU_PACKED *dir;
-    g_autofree void *raw = NULL;
-
-    fw_cfg_dma_read(qts, FW_CFG_FILE_DIR, &count, sizeof(count));
-    count = be32_to_cpu(count);
-    raw = g_malloc(4 + count * sizeof(*dir));
-    fw_cfg_dma_read(qts, FW_CFG_FILE_DIR, raw, 4 + count * sizeof(*dir));
-    dir = (void *)((uint8_t *)raw + 4);
-    for (uint32_t i = 0; i < count; i++) {
-        if (!strcmp(dir[i].name, name)) {
-            uint8_t *buf;
-
-            *len = be32_to_cpu(dir[i].size);
-            buf = g_malloc(*len);
-            fw_cfg_dma_read(qts, be16_to_cpu(dir[i].select), buf, *len);
-            return buf;
-        }
-    }
-    g_assert_not_reached();
-}
-
 /* The IORT of a virt machine with @args, in a buffer of its own */
 static uint8_t *iort_of(const char *args, uint32_t *iort_len)
 {
     QTestState *qts = qtest_init(args);
-    uint32_t len, off = 0;
-    g_autofree uint8_t *blob = fw_cfg_file(qts, "etc/acpi/tables", &len);
+    size_t len, off = 0;
+    g_autofree uint8_t *blob = vsmmu_qtest_fw_cfg_file(qts, "etc/acpi/tables",
+                                                       &len);
 
     qtest_quit(qts);
     while (off + 36 <= len) {
@@ -184,30 +128,9 @@ static void test_acpi_pxb(void)
 
 static bool dt_ats_supported(const char *args)
 {
-    g_autofree char *path = NULL, *cmd = NULL, *out = NULL, *err = NULL;
-    g_auto(GStrv) argv = NULL;
-    g_autoptr(GError) error = NULL;
-    g_autofree gchar *dtb = NULL;
-    int fd, status, node;
-    gsize len;
+    g_autofree void *dtb = vsmmu_qtest_dtb(args, NULL);
+    int node;
 
-    fd = g_file_open_tmp("vsmmu-ats-XXXXXX.dtb", &path, &error);
-    g_assert_no_error(error);
-    close(fd);
-    cmd = g_strdup_printf("%s -display none -nodefaults "
-                          "-M virt,dumpdtb=%s %s",
-                          qtest_qemu_binary(NULL), path, args);
-    g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, &error));
-    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &out, &err, &status, &error));
-    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-        g_test_message("cmd: %s", cmd);
-        g_test_message("stderr: %s", err);
-        g_assert_not_reached();
-    }
-    g_assert_true(g_file_get_contents(path, &dtb, &len, &error));
-    unlink(path);
-    g_assert_cmpint(fdt_check_header(dtb), ==, 0);
     node = fdt_path_offset(dtb, DT_PCIE);
     g_assert_cmpint(node, >=, 0);
     /* the host bridge this vsmmu translates for is described as such */

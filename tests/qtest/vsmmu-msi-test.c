@@ -10,75 +10,15 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "libqtest.h"
+#include "vsmmu-qtest-fw.h"
 #include "hw/arm/vsmmu/msi.h"
 
 #include <libfdt.h>
-
-#define VIRT_FW_CFG         0x09020000ULL  /* data; +8 selector, +16 DMA */
-#define VIRT_RAM            0x40000000ULL
-#define FW_CFG_FILE_DIR     0x19
-#define FW_CFG_DMA_ERROR    0x01
-#define FW_CFG_DMA_READ     0x02
-#define FW_CFG_DMA_SELECT   0x08
 
 #define IORT_NODE_SMMUV3    4
 #define IORT_NODE_RMR       6
 
 /* ---- ACPI tables over fw_cfg -------------------------------------------- */
-
-/* Read @len bytes of fw_cfg item @key with one DMA transfer into RAM */
-static void fw_cfg_dma_read(QTestState *qts, uint16_t key, void *buf,
-                            uint32_t len)
-{
-    const uint64_t desc = VIRT_RAM, data = VIRT_RAM + 0x1000;
-    struct {
-        uint32_t control;
-        uint32_t length;
-        uint64_t address;
-    } QEMU_PACKED access = {
-        .control = cpu_to_be32((uint32_t)key << 16 | FW_CFG_DMA_SELECT |
-                               FW_CFG_DMA_READ),
-        .length = cpu_to_be32(len),
-        .address = cpu_to_be64(data),
-    };
-
-    qtest_memwrite(qts, desc, &access, sizeof(access));
-    /* The DMA address register is big-endian */
-    qtest_writeq(qts, VIRT_FW_CFG + 16, bswap64(desc));
-    qtest_memread(qts, desc, &access, sizeof(access));
-    g_assert_cmphex(be32_to_cpu(access.control) & FW_CFG_DMA_ERROR, ==, 0);
-    qtest_memread(qts, data, buf, len);
-}
-
-/* The contents of fw_cfg file @name, its size in *@len */
-static uint8_t *fw_cfg_file(QTestState *qts, const char *name, uint32_t *len)
-{
-    uint32_t count;
-    struct {
-        uint32_t size;
-        uint16_t select;
-        uint16_t reserved;
-        char name[56];
-    } QEMU_PACKED *dir;
-    g_autofree void *raw = NULL;
-
-    fw_cfg_dma_read(qts, FW_CFG_FILE_DIR, &count, sizeof(count));
-    count = be32_to_cpu(count);
-    raw = g_malloc(4 + count * sizeof(*dir));
-    fw_cfg_dma_read(qts, FW_CFG_FILE_DIR, raw, 4 + count * sizeof(*dir));
-    dir = (void *)((uint8_t *)raw + 4);
-    for (uint32_t i = 0; i < count; i++) {
-        if (!strcmp(dir[i].name, name)) {
-            uint8_t *buf;
-
-            *len = be32_to_cpu(dir[i].size);
-            buf = g_malloc(*len);
-            fw_cfg_dma_read(qts, be16_to_cpu(dir[i].select), buf, *len);
-            return buf;
-        }
-    }
-    g_assert_not_reached();
-}
 
 typedef struct AcpiTables {
     uint8_t *blob;
@@ -118,7 +58,10 @@ static void acpi_load(AcpiTables *t, const char *args)
 {
     QTestState *qts = qtest_init(args);
 
-    t->blob = fw_cfg_file(qts, "etc/acpi/tables", &t->len);
+    size_t len;
+
+    t->blob = vsmmu_qtest_fw_cfg_file(qts, "etc/acpi/tables", &len);
+    t->len = len;
     qtest_quit(qts);
     t->iort = acpi_find(t, "IORT", &t->iort_len);
     t->dsdt = acpi_find(t, "DSDT", &t->dsdt_len);
@@ -339,38 +282,6 @@ static void test_acpi_two(void)
 
 /* ---- device tree --------------------------------------------------------- */
 
-/* The DTB of a virt machine with @args, from -machine dumpdtb */
-static void *dtb_of(const char *args)
-{
-    g_autofree char *path = NULL;
-    g_autofree char *cmd = NULL;
-    g_auto(GStrv) argv = NULL;
-    g_autofree char *out = NULL, *err = NULL;
-    g_autoptr(GError) error = NULL;
-    int fd, status;
-    gchar *dtb;
-    gsize len;
-
-    fd = g_file_open_tmp("vsmmu-msi-XXXXXX.dtb", &path, &error);
-    g_assert_no_error(error);
-    close(fd);
-    cmd = g_strdup_printf("%s -display none -nodefaults "
-                          "-M virt,dumpdtb=%s %s",
-                          qtest_qemu_binary(NULL), path, args);
-    g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, &error));
-    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &out, &err, &status, &error));
-    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-        g_test_message("cmd: %s", cmd);
-        g_test_message("stderr: %s", err);
-        g_assert_not_reached();
-    }
-    g_assert_true(g_file_get_contents(path, &dtb, &len, &error));
-    unlink(path);
-    g_assert_cmpint(fdt_check_header(dtb), ==, 0);
-    return dtb;
-}
-
 static uint32_t fdt_cell(const void *fdt, const char *path, const char *prop,
                          int idx)
 {
@@ -399,9 +310,9 @@ static uint32_t fdt_cell(const void *fdt, const char *path, const char *prop,
 
 static void test_dt_on(void)
 {
-    g_autofree void *fdt = dtb_of(DT_TOPOLOGY
+    g_autofree void *fdt = vsmmu_qtest_dtb(DT_TOPOLOGY
                                   "-device vsmmu,primary-bus=pcie.0,"
-                                  "msi-window=on");
+                                  "msi-window=on", NULL);
     const char *funcs[] = { DT_PCIE "/pci@0", DT_PCIE "/pci@1",
                             DT_PCIE "/pci@1/pci@0", DT_PCIE "/pci@2",
                             DT_PCIE "/pci@2,1" };
@@ -457,8 +368,8 @@ static void test_dt_on(void)
 
 static void test_dt_off(void)
 {
-    g_autofree void *fdt = dtb_of(DT_TOPOLOGY
-                                  "-device vsmmu,primary-bus=pcie.0");
+    g_autofree void *fdt = vsmmu_qtest_dtb(DT_TOPOLOGY
+                                  "-device vsmmu,primary-bus=pcie.0", NULL);
 
     g_assert_cmpint(fdt_path_offset(fdt, DT_WINDOW), <, 0);
     g_assert_cmpint(fdt_path_offset(fdt, DT_PCIE "/pci@1"), <, 0);

@@ -18,6 +18,7 @@
 #define TESTS_QTEST_VSMMU_QTEST_LIB_H
 
 #include "libqtest.h"
+#include "vsmmu-qtest-fw.h"
 #include "libqos/pci.h"
 #include "libqos/generic-pcihost.h"
 #include "libqos/libqos-malloc.h"
@@ -627,13 +628,5 @@ uint64_t vsmmu_qtest_qom_uint(QTestState *qts, const char *path,
                               const char *prop);
 /* QOM path of the (first) vsmmu, g_free() it; NULL if there is none */
 char *vsmmu_qtest_vsmmu_path(QTestState *qts);
-/*
- * The device tree of "-M virt" with @args (QEMU run once with
- * dumpdtb=), g_free() it; its size in *@len if @len
- */
-void *vsmmu_qtest_dtb(const char *args, size_t *len);
-/* fw_cfg file @name of a running virt machine, g_free() it; size in *@len */
-uint8_t *vsmmu_qtest_fw_cfg_file(QTestState *qts, const char *name,
-                                 size_t *len);
 
 #endif /* TESTS_QTEST_VSMMU_QTEST_LIB_H */
