@@ -6,9 +6,10 @@
  * PROD; a host that reports absurd parameters, sequence gaps, truncated
  * records, bogus entry counts, or answers EBUSY. docs/security.md.
  *
- * Each case runs its own QEMU under an alarm (a hang fails the case and
- * kills QEMU), asserts that QEMU still answers QMP and that the guest saw
- * the architected result, and ends with the simulated host's leak check.
+ * Each case runs its own QEMU in a subprocess with a time limit
+ * (vsmmu_qtest_add_isolated: a hang fails the case and kills QEMU),
+ * asserts that QEMU still answers QMP and that the guest saw the
+ * architected result, and ends with the simulated host's leak check.
  * QEMU's stderr goes to a file: cases where a guest can repeat a host
  * refusal check that the log stays short without -d guest_errors.
  *
@@ -33,23 +34,14 @@ typedef struct Hostile {
     char *err_path;             /* QEMU's stderr */
 } Hostile;
 
-static void on_alarm(int sig)
-{
-    /* libqtest's abort hook kills QEMU */
-    abort();
-}
-
 static bool hostile_begin(Hostile *h)
 {
-    struct sigaction sa = { .sa_handler = on_alarm };
     int fd;
 
     memset(h, 0, sizeof(*h));
     if (!have_simhost()) {
         return false;
     }
-    sigaction(SIGALRM, &sa, NULL);
-    alarm(CASE_TIMEOUT_S);
     fd = g_file_open_tmp("vsmmu-hostile-XXXXXX.err", &h->err_path, NULL);
     g_assert_cmpint(fd, >=, 0);
     close(fd);
@@ -126,7 +118,6 @@ static char *hostile_end(Hostile *h)
     }
     unlink(h->err_path);
     g_free(h->err_path);
-    alarm(0);
     return text;
 }
 
@@ -1069,10 +1060,7 @@ static void test_cmdqv_emulated_slices(void)
     Cq c = { .qts = qts, .base = cq_find(qts), .log2size = 12 };
     uint32_t n = 1u << c.log2size, wrap = 2 * n - 1, cons = 0;
     g_autofree uint64_t *ring = g_new(uint64_t, 2 * n);
-    struct sigaction sa = { .sa_handler = on_alarm };
 
-    sigaction(SIGALRM, &sa, NULL);
-    alarm(CASE_TIMEOUT_S);
     for (unsigned l = 0; l < 2; l++) {
         c.qpa[l] = vsmmu_alloc(t, 16 * n, 16 * n);
     }
@@ -1097,7 +1085,6 @@ static void test_cmdqv_emulated_slices(void)
     g_test_message("longest slice: %" PRIu64 " us",
                    qts_stat(qts, "x-stats-slice-max-ns") / 1000);
     vsmmu_qtest_quit(t);
-    alarm(0);
 }
 
 /*
@@ -1248,50 +1235,41 @@ static void test_cfgi_ste_storm(void)
     g_free(hostile_end(&h));
 }
 
+static const struct {
+    const char *path;
+    GTestFunc fn;
+} cases[] = {
+    { "vsid/duplicate-after-renumber", test_dup_vsid },
+    { "eventq/toggle-storm", test_eventqen_storm },
+    { "eventq/toggle-storm-busy", test_eventqen_storm_busy },
+    { "eventq/toggle-storm-refused", test_eventqen_storm_refused },
+    { "eventq/unplug-busy", test_unplug_veventq_busy },
+    { "host/log2vcmdqs-32", test_host_log2vcmdqs_32 },
+    { "host/log2vcmdqs-255", test_host_log2vcmdqs_255 },
+    { "host/log2vsids-16", test_host_log2vsids_16 },
+    { "host/vintf-length", test_host_vintf_length },
+    { "host/entry-num", test_host_entry_num },
+    { "vevent/seq-gap", test_vevent_seq_gap },
+    { "vevent/seq-out-of-range", test_vevent_seq_out_of_range },
+    { "vevent/truncated", test_vevent_truncated },
+    { "cmdqv/unplug-page-mapped", test_cmdqv_unplug_mapped },
+    { "cmdqv/hw-queue-refused", test_cmdqv_hw_queue_refused },
+    { "cmdqv/vevent-garbage", test_cmdqv_vevent_garbage },
+    { "cmdqv/emulated-prod-storm", test_cmdqv_emulated_prod_storm },
+    { "cmdqv/emulated-slices", test_cmdqv_emulated_slices },
+    { "cmdqv/reset-live-queues", test_cmdqv_reset_live },
+    { "ste/vdevice-refused-every-cfgi", test_vdevice_refused_every_cfgi },
+    { "ste/cfgi-storm", test_cfgi_ste_storm },
+};
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    qtest_add_func("/vsmmu-hostile-accel/vsid/duplicate-after-renumber",
-                   test_dup_vsid);
-    qtest_add_func("/vsmmu-hostile-accel/eventq/toggle-storm",
-                   test_eventqen_storm);
-    qtest_add_func("/vsmmu-hostile-accel/eventq/toggle-storm-busy",
-                   test_eventqen_storm_busy);
-    qtest_add_func("/vsmmu-hostile-accel/eventq/toggle-storm-refused",
-                   test_eventqen_storm_refused);
-    qtest_add_func("/vsmmu-hostile-accel/eventq/unplug-busy",
-                   test_unplug_veventq_busy);
-    qtest_add_func("/vsmmu-hostile-accel/host/log2vcmdqs-32",
-                   test_host_log2vcmdqs_32);
-    qtest_add_func("/vsmmu-hostile-accel/host/log2vcmdqs-255",
-                   test_host_log2vcmdqs_255);
-    qtest_add_func("/vsmmu-hostile-accel/host/log2vsids-16",
-                   test_host_log2vsids_16);
-    qtest_add_func("/vsmmu-hostile-accel/host/vintf-length",
-                   test_host_vintf_length);
-    qtest_add_func("/vsmmu-hostile-accel/host/entry-num",
-                   test_host_entry_num);
-    qtest_add_func("/vsmmu-hostile-accel/vevent/seq-gap",
-                   test_vevent_seq_gap);
-    qtest_add_func("/vsmmu-hostile-accel/vevent/seq-out-of-range",
-                   test_vevent_seq_out_of_range);
-    qtest_add_func("/vsmmu-hostile-accel/vevent/truncated",
-                   test_vevent_truncated);
-    qtest_add_func("/vsmmu-hostile-accel/cmdqv/unplug-page-mapped",
-                   test_cmdqv_unplug_mapped);
-    qtest_add_func("/vsmmu-hostile-accel/cmdqv/hw-queue-refused",
-                   test_cmdqv_hw_queue_refused);
-    qtest_add_func("/vsmmu-hostile-accel/cmdqv/vevent-garbage",
-                   test_cmdqv_vevent_garbage);
-    qtest_add_func("/vsmmu-hostile-accel/cmdqv/emulated-prod-storm",
-                   test_cmdqv_emulated_prod_storm);
-    qtest_add_func("/vsmmu-hostile-accel/cmdqv/emulated-slices",
-                   test_cmdqv_emulated_slices);
-    qtest_add_func("/vsmmu-hostile-accel/cmdqv/reset-live-queues",
-                   test_cmdqv_reset_live);
-    qtest_add_func("/vsmmu-hostile-accel/ste/vdevice-refused-every-cfgi",
-                   test_vdevice_refused_every_cfgi);
-    qtest_add_func("/vsmmu-hostile-accel/ste/cfgi-storm",
-                   test_cfgi_ste_storm);
+    for (int i = 0; i < ARRAY_SIZE(cases); i++) {
+        g_autofree char *path = g_strdup_printf("/vsmmu-hostile-accel/%s",
+                                                cases[i].path);
+
+        vsmmu_qtest_add_isolated_func(path, cases[i].fn, CASE_TIMEOUT_S);
+    }
     return g_test_run();
 }

@@ -57,33 +57,6 @@
 /* ---------------------------------------------------------------------- */
 
 /*
- * The QEMUs of the running case, killed outright when it times out: a
- * deadlocked QEMU answers neither SIGTERM nor its qtest socket closing.
- */
-static pid_t qemu_pids[4];
-static unsigned n_qemu_pids;
-
-static void track(QTestState *qts)
-{
-    g_assert_cmpuint(n_qemu_pids, <, ARRAY_SIZE(qemu_pids));
-    qemu_pids[n_qemu_pids++] = qtest_pid(qts);
-}
-
-static void case_timed_out(int sig)
-{
-    static const char msg[] = "vsmmu-hostile: no result in time: QEMU hangs "
-                              "or deadlocked, killed\n";
-
-    for (unsigned i = 0; i < n_qemu_pids; i++) {
-        kill(qemu_pids[i], SIGKILL);
-    }
-    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
-        /* nothing more to do */
-    }
-    _exit(1);
-}
-
-/*
  * What a case observed where the architecture allows a choice, or which
  * iteration it is in: to stderr, as the case runs in a subprocess whose
  * g_test_message() output is not shown.
@@ -102,8 +75,6 @@ static void G_GNUC_PRINTF(1, 2) note(const char *fmt, ...)
 static VsmmuQtest *start(const char *args)
 {
     VsmmuQtest *t = vsmmu_qtest_start(args);
-
-    track(t->qts);
 
     g_assert_cmphex(t->base, !=, 0);
     g_assert_cmphex(t->sid, ==, VSMMU_QTEST_TESTDEV_SID);
@@ -2515,7 +2486,6 @@ static VsmmuQtest *mig_load(Mig *m, bool cmdqv, bool *accepted)
     g_assert_true(g_file_set_contents(m->path, (char *)m->buf, m->len, NULL));
     qts = qtest_initf("-M virt -cpu max -nodefaults -m 512M %s "
                       "-incoming defer", cmdqv ? CMDQV_ARGS : VSMMU_ARGS);
-    track(qts);
     rsp = qtest_qmp(qts, "{ 'execute': 'migrate-incoming', 'arguments': "
                     "{ 'uri': %s, 'exit-on-error': false } }", uri);
     g_assert_false(qdict_haskey(rsp, "error"));
@@ -2937,33 +2907,10 @@ static unsigned case_timeout_s(void)
     return s ? s : DEFAULT_TIMEOUT_S;
 }
 
-/*
- * Each case in a subprocess with a time limit: a hang fails it alone.
- * The subprocess bounds itself (SIGALRM kills its QEMUs), the parent's
- * limit is a backstop. Its stdout goes to stderr, so that a QEMU which
- * outlives it cannot hold the parent's pipe open.
- */
+/* Each case in a subprocess with a time limit (vsmmu_qtest_add_isolated) */
 static void run_case(const void *data)
 {
-    const Case *c = data;
-    unsigned timeout = case_timeout_s();
-
-    if (g_test_subprocess()) {
-        struct sigaction sa = { .sa_handler = case_timed_out };
-
-        dup2(STDERR_FILENO, STDOUT_FILENO);
-        sigaction(SIGALRM, &sa, NULL);
-        alarm(timeout);
-        c->fn();
-        alarm(0);
-        return;
-    }
-    g_test_trap_subprocess(NULL, (timeout + 15) * G_USEC_PER_SEC,
-                           G_TEST_SUBPROCESS_INHERIT_STDERR);
-    /* Not g_test_trap_assert_passed(): that would end the whole run */
-    if (!g_test_trap_has_passed()) {
-        g_test_fail();
-    }
+    ((const Case *)data)->fn();
 }
 
 int main(int argc, char **argv)
@@ -2973,7 +2920,8 @@ int main(int argc, char **argv)
         g_autofree char *path = g_strdup_printf("/vsmmu-hostile/%s",
                                                 cases[i].path);
 
-        qtest_add_data_func(path, &cases[i], run_case);
+        vsmmu_qtest_add_isolated(path, run_case, &cases[i],
+                                 case_timeout_s());
     }
     return g_test_run();
 }

@@ -1122,9 +1122,31 @@ typedef struct IsolatedCase {
     GTestDataFunc fn;
     const void *data;
     GTestFunc fn0;
-    guint64 timeout_us;
+    unsigned timeout_s;
     char *stderr_glob;          /* must fail with this on stderr */
 } IsolatedCase;
+
+/* How long the parent waits beyond the case's own limit */
+#define ISOLATED_BACKSTOP_S     15
+
+/*
+ * The case ran out of time: a QEMU that hangs or deadlocked with the BQL
+ * held answers neither its qtest socket closing nor SIGTERM, so the
+ * whole process group of the case (the subprocess and every QEMU it
+ * started) is killed outright.
+ */
+static void isolated_timed_out(int sig)
+{
+    static const char msg[] = "vsmmu-qtest: no result in time (QEMU hangs "
+                              "or deadlocked): the case and its QEMUs are "
+                              "killed\n";
+
+    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+        /* nothing more to do */
+    }
+    kill(0, SIGKILL);
+    _exit(1);
+}
 
 void vsmmu_qtest_skip(const char *reason)
 {
@@ -1145,18 +1167,31 @@ static void isolated_run(const void *opaque)
     g_autofree char *reason = NULL;
 
     if (g_test_subprocess()) {
+        struct sigaction sa = { .sa_handler = isolated_timed_out };
+
+        /* a group of its own: the QEMUs it starts join it */
+        setpgid(0, 0);
+        if (!c->stderr_glob) {
+            /* a QEMU that outlives it cannot hold the parent's pipe open */
+            dup2(STDERR_FILENO, STDOUT_FILENO);
+        }
+        sigaction(SIGALRM, &sa, NULL);
+        alarm(c->timeout_s);
         if (c->fn0) {
             c->fn0();
         } else {
             c->fn(c->data);
         }
+        alarm(0);
         return;
     }
     dir = g_dir_make_tmp("vsmmu-qtest-XXXXXX", NULL);
     g_assert_nonnull(dir);
     skip_file = g_build_filename(dir, "skip", NULL);
     g_setenv(SKIP_FILE_ENV, skip_file, true);
-    g_test_trap_subprocess(NULL, c->timeout_us, c->stderr_glob ? 0 :
+    g_test_trap_subprocess(NULL, (guint64)(c->timeout_s +
+                                           ISOLATED_BACKSTOP_S) *
+                           G_USEC_PER_SEC, c->stderr_glob ? 0 :
                            G_TEST_SUBPROCESS_INHERIT_STDERR);
     if (g_file_get_contents(skip_file, &reason, NULL, NULL)) {
         unlink(skip_file);
@@ -1178,7 +1213,7 @@ static void isolated_run(const void *opaque)
 static void isolated_add(const char *path, IsolatedCase *c,
                          unsigned timeout_s)
 {
-    c->timeout_us = (guint64)timeout_s * G_USEC_PER_SEC;
+    c->timeout_s = timeout_s;
     qtest_add_data_func(path, c, isolated_run);
 }
 

@@ -596,7 +596,10 @@ static inline uint32_t vsmmu_testdev_status_nfailed(uint64_t status)
  * Register @fn(@data) as test @path (qtest_add_data_func), run in a
  * subprocess of its own with a limit of @timeout_s seconds: a hang, an
  * abort or a leak fails that case alone, and no case sees another's
- * QEMU or simulated host. Inside the case, skip with vsmmu_qtest_skip().
+ * QEMU or simulated host. At the limit the case and every QEMU it
+ * started (its process group) are killed with SIGKILL, as a deadlocked
+ * QEMU answers nothing else. The case's stdout goes to stderr. Inside
+ * the case, skip with vsmmu_qtest_skip().
  */
 void vsmmu_qtest_add_isolated(const char *path, GTestDataFunc fn,
                               const void *data, unsigned timeout_s);
