@@ -26,7 +26,7 @@
 #include "vsmmu-internal.h"
 #include "trace.h"
 
-static const char *vsmmu_cmd_name(uint8_t op)
+const char *vsmmu_cmd_name(uint8_t op)
 {
     switch (op) {
     case VSMMU_CMD_PREFETCH_CONFIG: return "PREFETCH_CONFIG";
@@ -276,15 +276,15 @@ static bool vsmmu_cmdq_slice(VsmmuState *s, const VsmmuCmdQueueOps *ops,
             err = VSMMU_CERROR_ABT;
             break;
         }
-        if (!vsmmu_cmd_decode(s, c) || !ops->allowed(s, c->opcode)) {
+        /* the owner's hook may refuse it, or rewrite it: decoded again */
+        if (!vsmmu_cmd_decode(s, c) || !ops->allowed(s, c->opcode) ||
+            (ops->command && (!ops->command(s, q, c) ||
+                              !vsmmu_cmd_decode(s, c)))) {
             qemu_log_mask(LOG_GUEST_ERROR, "vsmmu: %s: illegal command 0x%02x "
                           "(%s) at index %u\n", ops->name, c->opcode,
                           vsmmu_cmd_name(c->opcode), vsmmu_queue_idx(q, cur));
             err = VSMMU_CERROR_ILL;
             break;
-        }
-        if (ops->command) {
-            ops->command(s, q, c);
         }
         trace_vsmmu_cmd(ops->name, vsmmu_queue_idx(q, cur),
                         vsmmu_cmd_name(c->opcode), c->raw[0], c->raw[1]);

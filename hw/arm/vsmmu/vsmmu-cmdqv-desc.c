@@ -24,6 +24,15 @@
 #include "vsmmu-cmdqv.h"
 #include <libfdt.h>
 
+/*
+ * The window: 0x50000 bytes for the guest's one VINTF, 128 KiB more per
+ * VINTF on the host side (cmdqv-vintfs)
+ */
+static uint64_t cmdqv_window_size(Object *obj)
+{
+    return memory_region_size(&VSMMU(obj)->cmdqv.mmio);
+}
+
 /* ---- device tree ------------------------------------------------------ */
 
 typedef struct CmdqvFdt {
@@ -67,7 +76,7 @@ static int cmdqv_fdt_one(Object *obj, void *opaque)
     qemu_fdt_add_subnode(d->fdt, node);
     qemu_fdt_setprop(d->fdt, node, "compatible", compat, sizeof(compat));
     qemu_fdt_setprop_sized_cells(d->fdt, node, "reg", 2, base, 2,
-                                 CMDQV_MMIO_SIZE);
+                                 cmdqv_window_size(obj));
     qemu_fdt_setprop_cells(d->fdt, node, "interrupts", GIC_FDT_IRQ_TYPE_SPI,
                            irq, GIC_FDT_IRQ_FLAGS_EDGE_LO_HI);
     qemu_fdt_setprop_cell(d->fdt, node, "phandle", phandle);
@@ -116,7 +125,7 @@ void vsmmu_cmdqv_acpi_dsdt(Aml *scope, Object *obj, PlatformBusDevice *pbus,
     aml_append(dev, aml_name_decl("_UID", aml_int(uid)));
     aml_append(dev, aml_name_decl("_CCA", aml_int(1)));
     crs = aml_resource_template();
-    aml_append(crs, aml_memory32_fixed(base, CMDQV_MMIO_SIZE,
+    aml_append(crs, aml_memory32_fixed(base, cmdqv_window_size(obj),
                                        AML_READ_WRITE));
     aml_append(crs, aml_interrupt(AML_CONSUMER, AML_EDGE, AML_ACTIVE_HIGH,
                                   AML_EXCLUSIVE, &irq, 1));

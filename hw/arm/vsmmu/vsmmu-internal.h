@@ -175,8 +175,11 @@ typedef struct VsmmuCmdQueueOps {
     bool (*can_run)(VsmmuState *s, VsmmuQueue *q);
     /* CMD_SYNC with CS=SIG_IRQ and no MSI address */
     void (*sync_irq)(VsmmuState *s, VsmmuQueue *q);
-    /* each accepted command, which it may rewrite (optional) */
-    void (*command)(VsmmuState *s, VsmmuQueue *q, VsmmuCmd *c);
+    /*
+     * each decoded command (optional): false refuses it (CERROR_ILL);
+     * it may rewrite @c->raw, which the engine then decodes again
+     */
+    bool (*command)(VsmmuState *s, VsmmuQueue *q, VsmmuCmd *c);
     /* a CMD_SYNC's MSI write was refused (optional) */
     void (*msi_abort)(VsmmuState *s, VsmmuQueue *q);
 } VsmmuCmdQueueOps;
@@ -195,6 +198,8 @@ void vsmmu_cmdq_runner_cleanup(VsmmuCmdqRunner *r);
 void vsmmu_cmdq_kick(VsmmuCmdqRunner *r);
 /* The VM runs again (after a stop, a migration): continue where it was */
 void vsmmu_cmdq_resume(VsmmuCmdqRunner *r);
+/* The name of a command's opcode, for logs and traces */
+const char *vsmmu_cmd_name(uint8_t op);
 /* The main CMDQ's rules and signals (vsmmu-regs.c: GERROR, CR0) */
 extern const VsmmuCmdQueueOps vsmmu_main_cmdq_ops;
 

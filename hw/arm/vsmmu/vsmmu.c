@@ -476,6 +476,8 @@ static const Property vsmmu_properties[] = {
                             ON_OFF_AUTO_AUTO),
     DEFINE_PROP_UINT32("cmdqv-vcmdqs", VsmmuState, cmdqv.num_vcmdqs, 2),
     DEFINE_PROP_UINT32("cmdqv-sids", VsmmuState, cmdqv.num_sids, 16),
+    /* > 1: the guest is the host, the CMDQV's VINTFs are its to give */
+    DEFINE_PROP_UINT32("cmdqv-vintfs", VsmmuState, cmdqv.num_vintfs, 1),
     DEFINE_PROP_LINK("iommufd", VsmmuState, accel.iommufd, TYPE_IOMMUFD_BACKEND,
                      IOMMUFDBackend *),
     /* accel: off sends one invalidation ioctl per command (benchmarks) */

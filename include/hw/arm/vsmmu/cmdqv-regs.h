@@ -2,9 +2,10 @@
  * vsmmu: NVIDIA Tegra241 CMDQ-Virtualization (CMDQV) register layout
  *
  * Only layouts live here: offsets and fields, never behaviour. Offsets are
- * from the CMDQV MMIO base. The guest sees one VINTF (VINTF0), so its
- * window is the config page, the two global VCMDQ pages and VINTF0's two
- * logical pages: 0x50000 bytes.
+ * from the CMDQV MMIO base. The window is the config page, the two global
+ * VCMDQ pages, then two logical pages per VINTF (VINTF i at 0x30000 +
+ * 128 KiB i): 0x50000 bytes for the guest's one VINTF (VINTF0), more for
+ * the host side with several (CMDQV_MMIO_SIZE_VINTFS).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -20,12 +21,19 @@
 #define CMDQV_VCMDQ_PAGE1       0x20000
 #define CMDQV_VINTF0_PAGE0      0x30000     /* VINTF0 LVCMDQ l at 0x80 * l */
 #define CMDQV_VINTF0_PAGE1      0x40000
-#define CMDQV_MMIO_SIZE         0x50000
+#define CMDQV_VINTF_PAGES       0x20000     /* page 0 and 1 of one VINTF */
+#define CMDQV_VINTF_PAGE0(i)    (CMDQV_VINTF0_PAGE0 + CMDQV_VINTF_PAGES * (i))
+#define CMDQV_VINTF_PAGE1(i)    (CMDQV_VINTF_PAGE0(i) + CMDQV_PAGE_SIZE)
+/* The window with @n VINTFs; one VINTF (the guest's view): 0x50000 */
+#define CMDQV_MMIO_SIZE_VINTFS(n) CMDQV_VINTF_PAGE0(n)
+#define CMDQV_MMIO_SIZE         CMDQV_MMIO_SIZE_VINTFS(1)
 #define CMDQV_VCMDQ_STRIDE      0x80
 
 /* Limits of the register map: CMDQ_ERR_MAP and LVCMDQ_ERR_MAP are 128 bits */
 #define CMDQV_MAX_VCMDQS        128
 #define CMDQV_MAX_SIDS          16          /* SID_MATCH(s) 0x40..0x7c */
+/* VINTF_ERR_MAP and VINTF_INT_MASK are 64 bits, CMDQ_ALLOC.VINTF 6 */
+#define CMDQV_MAX_VINTFS        64
 
 /* ---- config page ------------------------------------------------------- */
 
@@ -49,6 +57,7 @@ REG32(CMDQV_CMDQ_ALLOC, 0x0200)             /* (q) + 4 q */
 /* VINTF v at 0x1000 + 0x100 v; the guest has VINTF0 only */
 #define CMDQV_VINTF0_BASE       0x1000
 #define CMDQV_VINTF_SIZE        0x100
+#define CMDQV_VINTF_BASE(v)     (CMDQV_VINTF0_BASE + CMDQV_VINTF_SIZE * (v))
 REG32(VINTF_CONFIG, 0x00)
     FIELD(VINTF_CONFIG, EN,              0, 1)
     FIELD(VINTF_CONFIG, VMID,            1, 16)
@@ -63,7 +72,7 @@ REG32(VINTF_SID_REPLACE, 0x80)              /* (s) + 4 s */
     FIELD(VINTF_SID_REPLACE, PHYS_SID,   0, 20)
 REG32(VINTF_LVCMDQ_ERR_MAP, 0xc0)           /* 64-bit (m) + 8 m, m = 0, 1 */
 
-/* ---- VCMDQ page 0 (global q, or VINTF0 logical l) ------------------------ */
+/* ---- VCMDQ page 0 (global q, or VINTF i logical l) ----------------------- */
 
 REG32(VCMDQ_CONS, 0x00)
     FIELD(VCMDQ_CONS, ERR,              24, 7)

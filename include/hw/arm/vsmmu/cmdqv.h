@@ -5,8 +5,11 @@
  * The guest gets one VINTF (VINTF0, HYP_OWN reading 0) with
  * cmdqv-vcmdqs logical VCMDQs. Emulated, the VCMDQs are consumed by the
  * vsmmu's command engine; accelerated on a host with a CMDQV, VINTF0's
- * page 0 is the host VINTF's page, mapped into the guest. See
- * docs/cmdqv.md and hw/arm/vsmmu/vsmmu-cmdqv.c.
+ * page 0 is the host VINTF's page, mapped into the guest. With
+ * cmdqv-vintfs > 1 (emulated only) the guest is a host instead: it sees
+ * cmdqv-vintfs VINTFs as EL2 software does on real hardware (HYP_OWN
+ * writable, VMIDs, SID_MATCH/SID_REPLACE applied to guest-owned VINTFs'
+ * commands). See docs/cmdqv.md and hw/arm/vsmmu/vsmmu-cmdqv.c.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -39,6 +42,17 @@ typedef struct VsmmuVcmdq {
     bool host_fault;
 } VsmmuVcmdq;
 
+/* One VINTF's configuration (VINTF v at CMDQV_VINTF_BASE(v)) */
+typedef struct VsmmuVintf {
+    /* Guest-programmed */
+    uint32_t config;             /* CONFIG: EN, VMID; HYP_OWN (host side) */
+    uint32_t sid_match[CMDQV_MAX_SIDS];
+    uint32_t sid_replace[CMDQV_MAX_SIDS];
+    /* Counters (`info vsmmu`), never guest-visible, not migrated */
+    uint64_t stats_commands;     /* commands its VCMDQs consumed */
+    uint64_t stats_errors;       /* errors of its VCMDQs */
+} VsmmuVintf;
+
 typedef struct VsmmuCmdqvHost VsmmuCmdqvHost;
 
 typedef struct VsmmuCmdqv {
@@ -46,6 +60,8 @@ typedef struct VsmmuCmdqv {
     OnOffAuto mode;              /* cmdqv=on|off|auto */
     uint32_t num_vcmdqs;         /* cmdqv-vcmdqs: power of 2, <= 128 */
     uint32_t num_sids;           /* cmdqv-sids: power of 2, <= 16 */
+    /* cmdqv-vintfs: power of 2, <= 64; > 1: the host side (emulated) */
+    uint32_t num_vintfs;
 
     /* Derived at realize / when the guest description is built */
     bool present;                /* the guest has a CMDQV */
@@ -58,11 +74,12 @@ typedef struct VsmmuCmdqv {
 
     /* Guest-programmed */
     uint32_t config;             /* CONFIG */
-    uint64_t vintf_int_mask;     /* VINTF_INT_MASK (stored only) */
-    uint32_t vintf_config;       /* VINTF0 CONFIG, HYP_OWN kept 0 */
-    uint32_t sid_match[CMDQV_MAX_SIDS];
-    uint32_t sid_replace[CMDQV_MAX_SIDS];
-    VsmmuVcmdq vcmdq[CMDQV_MAX_VCMDQS];  /* global VCMDQs 0..num_vcmdqs-1 */
+    /* VINTF_INT_MASK: stored; host side: bit v masks VINTF v's errors */
+    uint64_t vintf_int_mask;
+    /* VINTF 0..num_vintfs-1; the guest's view: VINTF0, HYP_OWN kept 0 */
+    VsmmuVintf vintf[CMDQV_MAX_VINTFS];
+    /* global VCMDQs 0..num_vcmdqs * num_vintfs - 1 */
+    VsmmuVcmdq vcmdq[CMDQV_MAX_VCMDQS];
     /* The command engine's runner of each (not guest state: kept at reset) */
     VsmmuCmdqRunner vcmdq_runner[CMDQV_MAX_VCMDQS];
     /* Errors the host reported for its queues (accelerated) */
