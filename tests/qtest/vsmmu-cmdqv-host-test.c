@@ -506,6 +506,13 @@ static void test_alloc(void)
                     0x48100000 | 5);
     g_assert_cmphex(qtest_readq(h.qts, lp1(&h, 1, 0, A_VCMDQ_BASE)), ==,
                     0x48100000 | 5);
+    /* written in the global page 1: the logical one shows it */
+    qtest_writeq(h.qts, gp1(&h, 7, A_VCMDQ_BASE), 0x48200000 | 6);
+    g_assert_cmphex(qtest_readq(h.qts, lp1(&h, 1, 0, A_VCMDQ_BASE)), ==,
+                    0x48200000 | 6);
+    qtest_writel(h.qts, gp1(&h, 7, A_VCMDQ_BASE), 0x48100000 | 5);
+    g_assert_cmphex(qtest_readq(h.qts, lp1(&h, 1, 0, A_VCMDQ_BASE)), ==,
+                    0x48100000 | 5);
     /* unmapped: the logical page shows nothing, the global page keeps it */
     cfg_wr(&h, A_CMDQV_CMDQ_ALLOC + 4 * 7, 1 << 15);
     g_assert_cmphex(qtest_readq(h.qts, lp1(&h, 1, 0, A_VCMDQ_BASE)), ==, 0);
