@@ -1165,6 +1165,110 @@ static void test_hostile_vintf_off(void)
     host_end(&h);
 }
 
+/*
+ * Writes all over the window — registers with plausible values (the map,
+ * VINTFs with or without HYP_OWN, SID pairs, queues on a ring of mixed
+ * commands, PROD, acks) and random ones anywhere: QEMU stays up, the
+ * queues ran, and a fresh probe works
+ */
+static void test_hostile_storm(void)
+{
+    Host h;
+    g_autoptr(GRand) r = g_rand_new_with_seed(0x7e9241);
+    uint64_t size = CMDQV_MMIO_SIZE_VINTFS(NVINTF);
+    uint64_t ring;
+
+    host_start(&h, ",ats=on", NULL);
+    host_probe(&h);
+    ring = vsmmu_alloc(h.t, 4096, 4096);
+    for (int i = 0; i < 256; i++) {
+        VsmmuCmd c;
+
+        switch (g_rand_int_range(r, 0, 6)) {
+        case 0:
+            c = vsmmu_cmd_tlbi_nh_asid(g_rand_int(r));
+            break;
+        case 1:
+            c = vsmmu_cmd_tlbi_nh_va(g_rand_int(r), g_rand_int(r) << 12,
+                                     true);
+            break;
+        case 2:
+            c = vsmmu_cmd_atc_inv(g_rand_int_range(r, 0, 8), 0, 52);
+            break;
+        case 3:
+            c = vsmmu_cmd_sync(g_rand_int_range(r, 0, 3), ring, 1);
+            break;
+        case 4:
+            c = vsmmu_cmd_tlbi_nh_all();
+            break;
+        default:
+            c = vsmmu_cmd_raw((uint64_t)g_rand_int(r) << 32 | g_rand_int(r),
+                              g_rand_int(r));
+            break;
+        }
+        qtest_writeq(h.qts, ring + 16 * i, c.word[0]);
+        qtest_writeq(h.qts, ring + 16 * i + 8, c.word[1]);
+    }
+    for (int i = 0; i < 20000; i++) {
+        unsigned v = g_rand_int_range(r, 0, NVINTF + 1);
+        unsigned l = g_rand_int_range(r, 0, NLQ + 1);
+        unsigned q = g_rand_int_range(r, 0, NQ + 1);
+        uint32_t val = g_rand_int(r);
+
+        switch (g_rand_int_range(r, 0, 10)) {
+        case 0:
+            cfg_wr(&h, A_CMDQV_CMDQ_ALLOC + 4 * q,
+                   v << 15 | l << 1 | g_rand_boolean(r));
+            break;
+        case 1:
+            cfg_wr(&h, vintf_reg(v, A_VINTF_CONFIG), val & 0x3ffff);
+            break;
+        case 2:
+            vintf_vsid(&h, v, val % 16, val % 8, ATS_SID);
+            break;
+        case 3:
+            qtest_writeq(h.qts, lp1(&h, v, l, A_VCMDQ_BASE),
+                         g_rand_boolean(r) ? ring | 8 : (uint64_t)val << 12);
+            break;
+        case 4:
+            qtest_writel(h.qts, lp0(&h, v, l, A_VCMDQ_CONFIG), val & 1);
+            break;
+        case 5:
+        case 6:
+            qtest_writel(h.qts, lp0(&h, v, l, A_VCMDQ_PROD), val & 0x1ff);
+            break;
+        case 7: {
+            /* the driver's ack: a CMD_SYNC over the bad command, GERRORN */
+            uint32_t cons = qtest_readl(h.qts, gp0(&h, q, A_VCMDQ_CONS));
+
+            if (FIELD_EX32(cons, VCMDQ_CONS, ERR)) {
+                qtest_writeq(h.qts, ring + 16 * (cons & 0xff), CMD_SYNC);
+                qtest_writeq(h.qts, ring + 16 * (cons & 0xff) + 8, 0);
+            }
+            qtest_writel(h.qts, gp0(&h, q, A_VCMDQ_GERRORN),
+                         qtest_readl(h.qts, gp0(&h, q, A_VCMDQ_GERROR)));
+            break;
+        }
+        case 8:
+            cfg_wr(&h, A_CMDQV_VINTF_INT_MASK, val);
+            break;
+        default:
+            qtest_writel(h.qts, h.base + g_rand_int_range(r, 0, size / 4) * 4,
+                         val);
+            break;
+        }
+    }
+    g_assert_cmpuint(FIELD_EX32(cfg_rd(&h, A_CMDQV_PARAM), CMDQV_PARAM,
+                                NUM_VINTF_LOG2), ==, 2);
+    /* with this seed: about 13500 commands, 150 errors */
+    g_assert_cmpuint(qstat(&h, "x-stats-vcmdq-commands"), >, 5000);
+    g_assert_cmpuint(qstat(&h, "x-stats-vcmdq-errors"), >, 50);
+    qtest_system_reset(h.qts);
+    host_probe(&h);
+    g_assert_true(vintf_init(&h, 1, true, 1));
+    host_end(&h);
+}
+
 /* ---- guest description --------------------------------------------------- */
 
 /* DT and ACPI describe the whole window: 0x30000 + 128 KiB per VINTF */
@@ -1218,6 +1322,7 @@ static const struct {
     { "hostile/alloc", test_hostile_alloc },
     { "hostile/base", test_hostile_base },
     { "hostile/vintf-off", test_hostile_vintf_off },
+    { "hostile/storm", test_hostile_storm },
     { "desc", test_desc },
 };
 
