@@ -416,6 +416,56 @@ static void test_emu_illegal(void)
     emu_end(&f);
 }
 
+/*
+ * A CMD_SYNC whose MSI write aborts (nothing at its address): the VCMDQ's
+ * GERROR.MSI_CMDQ_ABT_ERR, as SMMU_GERROR has it for the main queue; the
+ * queue goes on, shows in the error maps until acknowledged, and the
+ * interrupt fires once however many aborts follow
+ */
+static void test_emu_sync_msi_abort(void)
+{
+    EmuFixture f;
+    VsmmuCmd cmds[4];
+    uint32_t cons, gerror, data = 0;
+    uint64_t slot;
+
+    emu_start(&f, NULL);
+    emu_s1_setup(&f);
+    cmds[0] = vsmmu_cmd_sync(CMD_SYNC_SIG_IRQ, 0x80000000ULL, 0x1234);
+    cmds[1] = vsmmu_cmd_tlbi_nh_asid(TEST_ASID);
+    cmds[2] = vsmmu_cmd_sync(CMD_SYNC_SIG_IRQ, 0x80000040ULL, 0x5678);
+    cmds[3] = vsmmu_cmd_sync(CMD_SYNC_SIG_NONE, 0, 0);
+    cons = vcmdq_issue(&f.c, 0, cmds, 4, true);
+    g_assert_cmphex(FIELD_EX32(cons, VCMDQ_CONS, ERR), ==, 0);
+    g_assert_cmphex(cons & 0xff, ==, 4);        /* it went on */
+    g_assert_false(vcmdq_error(&f.c, 0));       /* no CMDQ_ERR */
+    gerror = qtest_readl(f.c.qts, lpage0(&f.c, 0, A_VCMDQ_GERROR));
+    g_assert_cmphex(gerror ^ qtest_readl(f.c.qts,
+                                         lpage0(&f.c, 0, A_VCMDQ_GERRORN)),
+                    ==, R_VCMDQ_GERROR_MSI_CMDQ_ABT_ERR_MASK);
+    g_assert_cmphex(cfg_readl(&f.c, CMDQV_VINTF0_BASE +
+                              A_VINTF_LVCMDQ_ERR_MAP), ==, 1);
+    g_assert_cmphex(cfg_readl(&f.c, A_CMDQV_CMDQ_ERR_MAP), ==, 1);
+    g_assert_cmphex(cfg_readl(&f.c, A_CMDQV_VINTF_ERR_MAP), ==, 1);
+    g_assert_cmpuint(qstat(f.c.qts, "x-stats-vcmdq-irqs"), ==, 1);
+
+    /* the handler's ack: the maps clear; an MSI into RAM is written */
+    qtest_writel(f.c.qts, lpage0(&f.c, 0, A_VCMDQ_GERRORN), gerror);
+    g_assert_cmphex(cfg_readl(&f.c, A_CMDQV_VINTF_ERR_MAP), ==, 0);
+    g_assert_cmphex(cfg_readl(&f.c, A_CMDQV_CMDQ_ERR_MAP), ==, 0);
+    slot = vsmmu_alloc(f.t, 64, 64);
+    cmds[0] = vsmmu_cmd_sync(CMD_SYNC_SIG_IRQ, slot, 0xcafe);
+    cons = vcmdq_issue(&f.c, 0, cmds, 1, true);
+    g_assert_cmphex(FIELD_EX32(cons, VCMDQ_CONS, ERR), ==, 0);
+    qtest_memread(f.c.qts, slot, &data, sizeof(data));
+    g_assert_cmphex(le32_to_cpu(data), ==, 0xcafe);
+    g_assert_cmphex(qtest_readl(f.c.qts, lpage0(&f.c, 0, A_VCMDQ_GERROR)) ^
+                    qtest_readl(f.c.qts, lpage0(&f.c, 0, A_VCMDQ_GERRORN)),
+                    ==, 0);
+    g_assert_cmpuint(qstat(f.c.qts, "x-stats-vcmdq-irqs"), ==, 1);
+    emu_end(&f);
+}
+
 /* A queue whose base is not memory: its first fetch aborts */
 static void test_emu_bad_base(void)
 {
@@ -1007,6 +1057,7 @@ static const struct {
     { "emu/init", test_emu_init },
     { "emu/commands", test_emu_commands },
     { "emu/illegal", test_emu_illegal },
+    { "emu/sync-msi-abort", test_emu_sync_msi_abort },
     { "emu/bad-base", test_emu_bad_base },
     { "emu/not-running", test_emu_not_running },
     { "emu/reset", test_emu_reset },

@@ -2806,9 +2806,9 @@ static void test_mig_cmdqv_vcmdq_garbage(void)
     g_assert_cmphex(qtest_readl(c.qts, lp0(&c, 0, A_VCMDQ_CONFIG)) &
                     ~R_VCMDQ_CONFIG_EN_MASK, ==, 0);
     g_assert_cmphex(qtest_readl(c.qts, lp0(&c, 0, A_VCMDQ_GERROR)) &
-                    ~R_VCMDQ_GERROR_CMDQ_ERR_MASK, ==, 0);
+                    ~VCMDQ_GERROR_BITS, ==, 0);
     g_assert_cmphex(qtest_readl(c.qts, lp0(&c, 0, A_VCMDQ_GERRORN)) &
-                    ~R_VCMDQ_GERROR_CMDQ_ERR_MASK, ==, 0);
+                    ~VCMDQ_GERROR_BITS, ==, 0);
     qtest_writel(c.qts, lp0(&c, 0, A_VCMDQ_PROD), 5);
     assert_alive(dst);
     qtest_writel(c.qts, lp0(&c, 0, A_VCMDQ_CONFIG), 0);

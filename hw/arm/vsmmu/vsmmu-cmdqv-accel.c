@@ -537,10 +537,8 @@ static void cmdqv_state_from_host(VsmmuState *s)
         vq->q.cons = cmdqv_hreg(r, R_VCMDQ_CONS);
         vq->q.prod = cmdqv_hreg(r, R_VCMDQ_PROD);
         vq->config = cmdqv_hreg(r, R_VCMDQ_CONFIG) & R_VCMDQ_CONFIG_EN_MASK;
-        vq->gerror = cmdqv_hreg(r, R_VCMDQ_GERROR) &
-                     R_VCMDQ_GERROR_CMDQ_ERR_MASK;
-        vq->gerrorn = cmdqv_hreg(r, R_VCMDQ_GERRORN) &
-                      R_VCMDQ_GERROR_CMDQ_ERR_MASK;
+        vq->gerror = cmdqv_hreg(r, R_VCMDQ_GERROR) & VCMDQ_GERROR_BITS;
+        vq->gerrorn = cmdqv_hreg(r, R_VCMDQ_GERRORN) & VCMDQ_GERROR_BITS;
     }
 }
 

@@ -137,9 +137,16 @@ static bool cmdqv_host_backs(VsmmuCmdqv *cv, int v, int lidx)
 
 /* ---- errors and the interrupt -------------------------------------------- */
 
+/* A command error stopped the queue until GERRORN acknowledges it */
 static bool vcmdq_error_active(VsmmuVcmdq *vq)
 {
     return FIELD_EX32(vq->gerror ^ vq->gerrorn, VCMDQ_GERROR, CMDQ_ERR);
+}
+
+/* Any GERROR bit active (the queue shows in the error maps) */
+static bool vcmdq_gerror_active(VsmmuVcmdq *vq)
+{
+    return (vq->gerror ^ vq->gerrorn) & VCMDQ_GERROR_BITS;
 }
 
 /* Is VINTF @v's logical queue @lidx in error (LVCMDQ_ERR_MAP bit)? */
@@ -158,7 +165,7 @@ static bool cmdqv_lvcmdq_in_error(VsmmuCmdqv *cv, unsigned v, unsigned lidx)
         return true;            /* reported for a queue no longer the host's */
     }
     q = cmdqv_global(cv, v, lidx);
-    return q >= 0 && vcmdq_error_active(&cv->vcmdq[q]);
+    return q >= 0 && vcmdq_gerror_active(&cv->vcmdq[q]);
 }
 
 static uint64_t cmdqv_lvcmdq_err_map(VsmmuCmdqv *cv, unsigned v, unsigned m)
@@ -179,7 +186,7 @@ static uint32_t cmdqv_cmdq_err_map(VsmmuCmdqv *cv, unsigned m)
         unsigned v;
         int lidx = cmdqv_alloc_lidx(cv, q, &v);
         bool err = lidx >= 0 ? cmdqv_lvcmdq_in_error(cv, v, lidx) :
-                   vcmdq_error_active(&cv->vcmdq[q]);
+                   vcmdq_gerror_active(&cv->vcmdq[q]);
 
         map |= (uint32_t)err << (q % 32);
     }
@@ -197,7 +204,7 @@ static uint64_t cmdqv_vintf_err_map(VsmmuCmdqv *cv)
         unsigned v;
 
         if (cmdqv_alloc_lidx(cv, q, &v) >= 0 && v &&
-            vcmdq_error_active(&cv->vcmdq[q])) {
+            vcmdq_gerror_active(&cv->vcmdq[q])) {
             map |= 1ULL << v;
         }
     }
@@ -212,6 +219,23 @@ void vsmmu_cmdqv_irq(VsmmuState *s)
     qemu_irq_pulse(s->cmdqv.irq);
 }
 
+/* Global queue @q has an error to report: the interrupt, unless masked */
+static void vcmdq_signal(VsmmuState *s, unsigned q)
+{
+    VsmmuCmdqv *cv = &s->cmdqv;
+    unsigned v = 0;
+    int lidx = cmdqv_alloc_lidx(cv, q, &v);
+
+    cv->stats_errors++;
+    cv->vintf[v].stats_errors++;
+    /* host side: VINTF_INT_MASK bit v keeps VINTF v's errors quiet */
+    if (cmdqv_host_side(cv) && lidx >= 0 && (cv->vintf_int_mask >> v & 1)) {
+        trace_vsmmu_cmdqv_irq_masked(v);
+        return;
+    }
+    vsmmu_cmdqv_irq(s);
+}
+
 /* Global queue @q stops on a command error: GERROR, ERR_MAPs, interrupt */
 static void vcmdq_raise(VsmmuState *s, unsigned q, VsmmuCmdError err)
 {
@@ -224,15 +248,8 @@ static void vcmdq_raise(VsmmuState *s, unsigned q, VsmmuCmdError err)
     if (!vcmdq_error_active(vq)) {
         vq->gerror ^= R_VCMDQ_GERROR_CMDQ_ERR_MASK;
     }
-    cv->stats_errors++;
-    cv->vintf[v].stats_errors++;
     trace_vsmmu_cmdqv_vcmdq_error(q, lidx >= 0 ? v : 0, lidx, err);
-    /* host side: VINTF_INT_MASK bit v keeps VINTF v's errors quiet */
-    if (cmdqv_host_side(cv) && lidx >= 0 && (cv->vintf_int_mask >> v & 1)) {
-        trace_vsmmu_cmdqv_irq_masked(v);
-        return;
-    }
-    vsmmu_cmdqv_irq(s);
+    vcmdq_signal(s, q);
 }
 
 /* ---- emulated VCMDQs: queues of the command engine ----------------------- */
@@ -255,6 +272,26 @@ static bool vcmdq_allowed(VsmmuState *s, uint8_t opcode)
 static void vcmdq_error(VsmmuState *s, VsmmuQueue *q, VsmmuCmdError err)
 {
     vcmdq_raise(s, vcmdq_index(s, q), err);
+}
+
+/*
+ * A CMD_SYNC's MSI write was refused: GERROR.MSI_CMDQ_ABT_ERR, as the
+ * main queue's SMMU_GERROR has it (IHI 0070 §7.5). The CMD_SYNC has
+ * completed and the queue goes on; the error maps show the queue until
+ * GERRORN acknowledges it, and the interrupt fires once.
+ */
+static void vcmdq_msi_abort(VsmmuState *s, VsmmuQueue *q)
+{
+    unsigned index = vcmdq_index(s, q);
+    VsmmuVcmdq *vq = &s->cmdqv.vcmdq[index];
+
+    trace_vsmmu_cmdqv_vcmdq_msi_abort(index);
+    /* signalled when it becomes active, as SMMU_GERROR's bits are */
+    if (!FIELD_EX32(vq->gerror ^ vq->gerrorn, VCMDQ_GERROR,
+                    MSI_CMDQ_ABT_ERR)) {
+        vq->gerror ^= R_VCMDQ_GERROR_MSI_CMDQ_ABT_ERR_MASK;
+        vcmdq_signal(s, index);
+    }
 }
 
 static bool vcmdq_can_run(VsmmuState *s, VsmmuQueue *q)
@@ -371,6 +408,7 @@ static const VsmmuCmdQueueOps vsmmu_vcmdq_ops = {
     .raise_error = vcmdq_error,
     .can_run = vcmdq_can_run,
     .command = vcmdq_command,
+    .msi_abort = vcmdq_msi_abort,
 };
 
 /* Queue limits the engine applies: IDR1.CMDQS may change at reset */
@@ -505,7 +543,7 @@ static void vcmdq_page0_write(VsmmuState *s, int q, int v, int lidx,
         }
         return;
     case A_VCMDQ_GERRORN:
-        vq->gerrorn = val;
+        vq->gerrorn = val & VCMDQ_GERROR_BITS;
         vcmdq_kick(s, q);       /* an acknowledged error resumes it */
         return;
     default:
@@ -1151,8 +1189,8 @@ static int vmstate_cmdqv_post_load(void *opaque, int version_id)
         }
         vq->q.base &= R_VCMDQ_BASE_ADDR_MASK | R_VCMDQ_BASE_LOG2SIZE_MASK;
         vq->config &= R_VCMDQ_CONFIG_EN_MASK;
-        vq->gerror &= R_VCMDQ_GERROR_CMDQ_ERR_MASK;
-        vq->gerrorn &= R_VCMDQ_GERROR_CMDQ_ERR_MASK;
+        vq->gerror &= VCMDQ_GERROR_BITS;
+        vq->gerrorn &= VCMDQ_GERROR_BITS;
         vq->alloc &= R_CMDQV_CMDQ_ALLOC_ALLOCATED_MASK |
                      R_CMDQV_CMDQ_ALLOC_LVCMDQ_MASK |
                      R_CMDQV_CMDQ_ALLOC_VINTF_MASK;

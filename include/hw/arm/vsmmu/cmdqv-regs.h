@@ -81,9 +81,13 @@ REG32(VCMDQ_CONFIG, 0x08)
     FIELD(VCMDQ_CONFIG, EN,              0, 1)
 REG32(VCMDQ_STATUS, 0x0c)
     FIELD(VCMDQ_STATUS, ENABLED,         0, 1)
-REG32(VCMDQ_GERROR, 0x10)
+REG32(VCMDQ_GERROR, 0x10)                   /* SMMU_GERROR's layout */
     FIELD(VCMDQ_GERROR, CMDQ_ERR,        0, 1)
+    FIELD(VCMDQ_GERROR, MSI_CMDQ_ABT_ERR, 4, 1)
 REG32(VCMDQ_GERRORN, 0x14)
+/* The bits a VCMDQ's GERROR and GERRORN hold */
+#define VCMDQ_GERROR_BITS       (R_VCMDQ_GERROR_CMDQ_ERR_MASK | \
+                                 R_VCMDQ_GERROR_MSI_CMDQ_ABT_ERR_MASK)
 #define CMDQV_VCMDQ_PAGE0_REGS  0x18
 
 /* ---- VCMDQ page 1 -------------------------------------------------------- */
