@@ -1,8 +1,13 @@
 /*
  * libFuzzer targets for the vsmmu (docs/testing.md, "Fuzzing")
  *
- *   vsmmu-emu     virt + vsmmu (emulated) + vsmmu-dma-testdev
- *   vsmmu-cmdqv   the same with cmdqv=on: CMDQV config, VINTF and VCMDQ pages
+ *   vsmmu-emu     virt + vsmmu (emulated, ats=on, msi-window=on) +
+ *                 vsmmu-dma-testdev + vsmmu-ats-testdev
+ *   vsmmu-cmdqv   cmdqv=on (the guest's view): CMDQV config, VINTF and VCMDQ
+ *                 pages; no ATS
+ *   vsmmu-cmdqv-host  cmdqv=on with cmdqv-vintfs=4 (the guest is the host:
+ *                 four VINTFs and their logical pages), ats=on,
+ *                 msi-window=off
  *   vsmmu-accel   accel=on against the simulated host (tests/simhost,
  *                 LD_PRELOAD into this very process) with one assigned
  *                 device; the input may also inject host failures and
@@ -13,8 +18,10 @@
  * zero), as in QEMU's generic-fuzz, so that the fuzzer's insertions and
  * deletions break one operation, not the rest. Guest memory writes are
  * confined to one 1 MiB region of RAM (VSMMU_FUZZ_REGION) where the seeds
- * put the stream table, the queues, the CDs and the page tables; the
- * region is cleared and the machine reset between inputs.
+ * put the stream table, the queues, the CDs and the page tables. Between
+ * inputs the machine is reset and every page of guest RAM the input wrote
+ * is copied back from a snapshot ("Reset between inputs" below), so each
+ * input starts from the same state.
  *
  * tests/fuzz/gen-seeds.py writes the seed programs with the same encoding.
  *
@@ -27,11 +34,24 @@
 
 #include "qemu/main-loop.h"
 #include "qemu/bswap.h"
+#include "qemu/rcu.h"
+#include "qemu/thread.h"
 #include "qom/object.h"
+#include "qobject/qobject.h"
+#include "qom/qom-qobject.h"
 #include "system/memory.h"
 #include "system/runstate.h"
+#include "system/iommufd.h"
+#include "hw/boards.h"
 #include "hw/qdev-core.h"
+#include "hw/qdev-properties.h"
+#include "hw/resettable.h"
 #include "hw/sysbus.h"
+#include "hw/pci/pci_device.h"
+#include "hw/pci/pci_host.h"
+#include "io/channel-buffer.h"
+#include "migration/vmstate.h"
+#include "migration/qemu-file.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/libqos/pci.h"
 #include "tests/qtest/libqos/generic-pcihost.h"
@@ -42,6 +62,8 @@
 #include "hw/arm/vsmmu/regs.h"
 #include "hw/arm/vsmmu/cmdqv-regs.h"
 #include "hw/arm/vsmmu/dma-testdev.h"
+#include "hw/arm/vsmmu/ats-testdev.h"
+#include "hw/arm/vsmmu/vsmmu.h"
 #include "../simhost/simhost-ctl.h"
 
 /* ---------------------------------------------------------------------- */
@@ -51,6 +73,9 @@
 #define FUZZ_MACHINE  "-machine virt,accel=qtest -cpu max -nodefaults " \
                       "-display none -m 64M "
 #define FUZZ_TESTDEV  "-device vsmmu-dma-testdev,addr=1d.0 "
+/* the ATS endpoint (SID 0xf0): Translation Requests, its ATC, ATC_INV */
+#define FUZZ_ATS_TESTDEV "-device vsmmu-ats-testdev,addr=1e.0 "
+#define FUZZ_HOST_VINTFS 4          /* vsmmu-cmdqv-host: cmdqv-vintfs */
 
 /* Guest RAM at 0x40000000; the fuzzed tables and queues live here */
 #define VSMMU_FUZZ_REGION       0x40100000ULL
@@ -64,6 +89,9 @@
 #define FUZZ_SWEEP_ACCESSES     4096        /* reads of one READ_SWEEP */
 #define FUZZ_INPUT_ACCESSES     4096        /* DMA accesses of one input */
 #define FUZZ_CLOCK_MAX_NS       10000000    /* 10 ms of virtual time */
+#define FUZZ_THREAD_ACCESSES    255         /* accesses of one DMA_THREAD */
+#define FUZZ_NOTIFIERS          4           /* harness IOMMU notifiers */
+#define FUZZ_MIGRATE_EDITS      64          /* stream bytes one op may flip */
 #define VIRT_FLASH_END          0x08000000  /* virt: two 64 MiB flashes */
 
 #define SEPARATOR               "FUZZ"
@@ -83,6 +111,22 @@ enum {
     OP__MAX,
 };
 
+/*
+ * Operations added later have opcode bytes 0xf0-0xf7, which no input of
+ * the committed corpus used as an opcode (those read as opcode % OP__MAX
+ * above): every committed input keeps its meaning. 0xf5-0xf7 do nothing.
+ */
+#define OPX_BASE                0xf0
+#define OPX_MASK                0xf8
+enum {
+    OPX_ATS,            /* u8 what, u64 addr, u64 len, u8 flags */
+    OPX_MIGRATE,        /* u8 flags, (u16 offset, u8 xor)... */
+    OPX_NOTIFIER,       /* u8 what, u64 start, u64 end */
+    OPX_DMA_THREAD,     /* u8 count, u8 flags, u64 iova, u16 stride */
+    OPX_INFO,           /* (none) */
+    OPX__MAX,
+};
+
 typedef struct FuzzPage {
     uint64_t base;
     uint64_t size;
@@ -92,18 +136,23 @@ typedef enum FuzzKind {
     FUZZ_EMU,
     FUZZ_CMDQV,
     FUZZ_ACCEL,
+    FUZZ_CMDQV_HOST,
 } FuzzKind;
 
 static FuzzKind fuzz_kind;
 static Object *vsmmu_obj;
 static FuzzPage pages[2];           /* SMMU pages 0-1, CMDQV window */
 static unsigned num_pages;
+static unsigned cmdqv_vintfs;       /* CMDQV targets: VINTFs */
+static unsigned cmdqv_vcmdqs;       /* and global VCMDQs (2 per VINTF) */
 static QGenericPCIBus pcibus;
 static QGuestAllocator pci_alloc;
 static QPCIDevice *dma_dev;         /* testdev, or the simulated function */
 static uint64_t dma_bar;            /* its BAR0 address */
 static uint32_t dma_bar_reg;        /* and what config space holds for it */
 static uint64_t dma_budget;         /* DMA accesses left for this input */
+static PCIDevice *dma_pdev;         /* the DMA testdev (emulated targets) */
+static PCIDevice *ats_pdev;         /* the ATS testdev (emulated targets) */
 
 /* vsmmu-accel: the simulated host's descriptors and control block */
 #define ENV_SIMHOST "VSMMU_FUZZ_SIMHOST"
@@ -165,6 +214,23 @@ static void dma_dev_enable(QTestState *s)
                        PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 }
 
+static bool fuzz_is_cmdqv(void)
+{
+    return fuzz_kind == FUZZ_CMDQV || fuzz_kind == FUZZ_CMDQV_HOST;
+}
+
+static PCIDevice *find_pci_dev(const char *type)
+{
+    bool ambiguous = false;
+    Object *o = object_resolve_path_type("", type, &ambiguous);
+
+    g_assert(!ambiguous);
+    return o ? PCI_DEVICE(o) : NULL;
+}
+
+static void fuzz_config_checks(void);
+static void fuzz_reset_init(QTestState *s);
+
 static void vsmmu_pre_fuzz(QTestState *s)
 {
     SysBusDevice *sbd;
@@ -177,11 +243,20 @@ static void vsmmu_pre_fuzz(QTestState *s)
     pages[0].base = mr_abs_addr(sysbus_mmio_get_region(sbd, 0));
     pages[0].size = VSMMU_MMIO_SIZE;
     num_pages = 1;
-    if (fuzz_kind == FUZZ_CMDQV) {
+    if (fuzz_is_cmdqv()) {
         g_assert_cmpint(sbd->num_mmio, >, 1);
         pages[1].base = mr_abs_addr(sysbus_mmio_get_region(sbd, 1));
-        pages[1].size = CMDQV_MMIO_SIZE;
+        pages[1].size = memory_region_size(sysbus_mmio_get_region(sbd, 1));
         num_pages = 2;
+        cmdqv_vintfs = fuzz_kind == FUZZ_CMDQV_HOST ? FUZZ_HOST_VINTFS : 1;
+        cmdqv_vcmdqs = 2 * cmdqv_vintfs;
+        g_assert_cmphex(pages[1].size, ==,
+                        CMDQV_MMIO_SIZE_VINTFS(cmdqv_vintfs));
+    }
+    if (fuzz_kind != FUZZ_ACCEL) {
+        dma_pdev = find_pci_dev(TYPE_VSMMU_DMA_TESTDEV);
+        ats_pdev = find_pci_dev(TYPE_VSMMU_ATS_TESTDEV);
+        g_assert(dma_pdev && ats_pdev);
     }
 
     /* libqos below the fuzz region (it allocates nothing here) */
@@ -196,6 +271,11 @@ static void vsmmu_pre_fuzz(QTestState *s)
     dma_bar_reg = qpci_config_readl(dma_dev, PCI_BASE_ADDRESS_0);
     g_assert_cmphex(qtest_readq(s, dma_bar + A_TESTDEV_ID), ==,
                     VSMMU_DMA_TESTDEV_ID);
+
+    if (fuzz_kind != FUZZ_ACCEL) {
+        fuzz_config_checks();
+    }
+    fuzz_reset_init(s);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -313,15 +393,29 @@ static void op_cmdq(QTestState *s, Rd *r)
     uint32_t prod, wrap_mask;
     unsigned n = MIN(r->len / 16, FUZZ_CMDS_MAX);
 
-    if (fuzz_kind == FUZZ_CMDQV && q % 3) {
-        unsigned vq = (q % 3) - 1;
+    if (fuzz_is_cmdqv() && q % (cmdqv_vcmdqs + 1)) {
+        /* global VCMDQ g through the global VCMDQ pages */
+        unsigned g = q % (cmdqv_vcmdqs + 1) - 1;
+        uint64_t p0 = CMDQV_VCMDQ_PAGE0 + g * CMDQV_VCMDQ_STRIDE;
+        uint64_t p1 = CMDQV_VCMDQ_PAGE1 + g * CMDQV_VCMDQ_STRIDE;
 
-        base_reg = qtest_readq(s, pages[1].base + CMDQV_VCMDQ_PAGE1 +
-                               vq * CMDQV_VCMDQ_STRIDE + A_VCMDQ_BASE);
+        /* the host side, bit 7: through its VINTF's logical pages */
+        if (fuzz_kind == FUZZ_CMDQV_HOST && (q & 0x80)) {
+            uint32_t a = qtest_readl(s, pages[1].base + A_CMDQV_CMDQ_ALLOC +
+                                     4 * g);
+            unsigned v = FIELD_EX32(a, CMDQV_CMDQ_ALLOC, VINTF);
+            unsigned l = FIELD_EX32(a, CMDQV_CMDQ_ALLOC, LVCMDQ);
+
+            if (FIELD_EX32(a, CMDQV_CMDQ_ALLOC, ALLOCATED) &&
+                v < cmdqv_vintfs) {
+                p0 = CMDQV_VINTF_PAGE0(v) + l * CMDQV_VCMDQ_STRIDE;
+                p1 = CMDQV_VINTF_PAGE1(v) + l * CMDQV_VCMDQ_STRIDE;
+            }
+        }
+        base_reg = qtest_readq(s, pages[1].base + p1 + A_VCMDQ_BASE);
         base = FIELD_EX64(base_reg, VCMDQ_BASE, ADDR) << 5;
         log2size = FIELD_EX64(base_reg, VCMDQ_BASE, LOG2SIZE);
-        prod_addr = pages[1].base + CMDQV_VCMDQ_PAGE0 +
-                    vq * CMDQV_VCMDQ_STRIDE + A_VCMDQ_PROD;
+        prod_addr = pages[1].base + p0 + A_VCMDQ_PROD;
     } else {
         base_reg = qtest_readq(s, pages[0].base + A_CMDQ_BASE);
         base = FIELD_EX64(base_reg, QUEUE_BASE, ADDR) << 5;
@@ -432,13 +526,15 @@ static void op_irq(QTestState *s, Rd *r)
         qtest_readl(s, b + A_CR0ACK);
         qtest_readl(s, b + A_GBPA);
     }
-    if (fuzz_kind == FUZZ_CMDQV && (what & 8)) {
+    if (fuzz_is_cmdqv() && (what & 8)) {
         uint64_t c = pages[1].base;
 
         /* the CMDQV handler: error maps, each VCMDQ's GERROR acked */
         qtest_readq(s, c + A_CMDQV_VINTF_ERR_MAP);
-        qtest_readq(s, c + CMDQV_VINTF0_BASE + A_VINTF_LVCMDQ_ERR_MAP);
-        for (unsigned q = 0; q < 2; q++) {
+        for (unsigned v = 0; v < cmdqv_vintfs; v++) {
+            qtest_readq(s, c + CMDQV_VINTF_BASE(v) + A_VINTF_LVCMDQ_ERR_MAP);
+        }
+        for (unsigned q = 0; q < cmdqv_vcmdqs; q++) {
             uint64_t p0 = c + CMDQV_VCMDQ_PAGE0 + q * CMDQV_VCMDQ_STRIDE;
 
             qtest_writel(s, p0 + A_VCMDQ_GERRORN,
@@ -461,6 +557,309 @@ static void op_clock(QTestState *s, Rd *r)
 {
     /* at least 1 ns: qtest answers FAIL when time does not move */
     qtest_clock_step(s, 1 + rd(r, 4) % FUZZ_CLOCK_MAX_NS);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Operations 0xf0-0xf4                                                    */
+/* ---------------------------------------------------------------------- */
+
+/* A register of the ATS endpoint, on its BAR's region (never mapped) */
+static uint64_t atstd_rw(hwaddr reg, bool write, uint64_t val)
+{
+    MemoryRegion *mr = ats_pdev->io_regions[0].memory;
+
+    if (write) {
+        memory_region_dispatch_write(mr, reg, val, MO_64 | MO_LE,
+                                     MEMTXATTRS_UNSPECIFIED);
+    } else {
+        memory_region_dispatch_read(mr, reg, &val, MO_64 | MO_LE,
+                                    MEMTXATTRS_UNSPECIFIED);
+    }
+    return val;
+}
+
+static void atstd_config_writew(unsigned off, uint16_t val)
+{
+    pci_host_config_write_common(ats_pdev, off, pci_config_size(ats_pdev),
+                                 val, 2);
+}
+
+static void fuzz_notify_nop(IOMMUNotifier *n, IOMMUTLBEntry *e)
+{
+}
+
+/*
+ * The ATS endpoint (vsmmu-ats-testdev, SID 0xf0), what % 8:
+ *   0/1: the driver enables (bus mastering, then Control.E with STU =
+ *        flags) / disables ATS in the function: its ATC listens to the
+ *        vsmmu while ATS is enabled
+ *   2: a Translation Request for [addr, addr + len), NO_WRITE = flags bit 0
+ *   3: an 8-byte read at addr through its ATC (a request on a miss)
+ *   4: its ATC flushed
+ *   5: a Translation Request with a PASID (substreams: refused)
+ *   6: the IOTLB geometry; a device-IOTLB notifier for a PASID (refused)
+ *   7: ATS Control written as len's low 16 bits
+ */
+static void opx_ats(QTestState *s, Rd *r)
+{
+    unsigned what = rd(r, 1);
+    uint64_t addr = rd(r, 8), len = rd(r, 8);
+    unsigned flags = rd(r, 1);
+    unsigned ctrl = VSMMU_ATS_TESTDEV_ATS_CAP + PCI_ATS_CTRL;
+
+    if (!ats_pdev) {
+        return;
+    }
+    switch (what % 8) {
+    case 0:
+        /* what its driver does: bus mastering on, then ATS */
+        atstd_config_writew(PCI_COMMAND, PCI_COMMAND_MASTER);
+        atstd_config_writew(ctrl, PCI_ATS_CTRL_ENABLE |
+                            PCI_ATS_CTRL_STU(flags));
+        break;
+    case 1:
+        atstd_config_writew(ctrl, 0);
+        break;
+    case 2:
+    case 3:
+        /* a request walks up to one page per ATC entry */
+        if (dma_budget < VSMMU_ATS_TESTDEV_ATC_SIZE) {
+            return;
+        }
+        dma_budget -= VSMMU_ATS_TESTDEV_ATC_SIZE;
+        atstd_rw(A_ATSTD_ADDR, true, addr);
+        atstd_rw(A_ATSTD_LEN, true, len);
+        atstd_rw(A_ATSTD_FLAGS, true, flags & R_ATSTD_FLAGS_NO_WRITE_MASK);
+        atstd_rw(A_ATSTD_CMD, true, what % 8 == 2 ? VSMMU_ATSTD_CMD_TRANSLATE :
+                                                    VSMMU_ATSTD_CMD_READ);
+        atstd_rw(A_ATSTD_STATUS, false, 0);
+        break;
+    case 4:
+        atstd_rw(A_ATSTD_CMD, true, VSMMU_ATSTD_CMD_FLUSH);
+        break;
+    case 5: {
+        IOMMUTLBEntry res[2];
+        uint32_t err;
+
+        pci_ats_request_translation(ats_pdev, 1 + flags, false, false, addr,
+                                    len, false, res, ARRAY_SIZE(res), &err);
+        break;
+    }
+    case 6: {
+        IOMMUNotifier n;
+        uint32_t min_page;
+        uint8_t width;
+
+        /* what a device sizes its ATC by */
+        pci_iommu_get_iotlb_info(ats_pdev, &width, &min_page);
+        if (!pci_iommu_init_iotlb_notifier(ats_pdev, &n, fuzz_notify_nop,
+                                           NULL) &&
+            !pci_iommu_register_iotlb_notifier(ats_pdev, 1 + flags, &n)) {
+            pci_iommu_unregister_iotlb_notifier(ats_pdev, 1 + flags, &n);
+        }
+        break;
+    }
+    default:
+        atstd_config_writew(ctrl, len);
+        break;
+    }
+}
+
+/*
+ * Migration of the vsmmu's state (its VMState, subsections included),
+ * saved and loaded back in place: flags bit 0 stops the VM around it, as
+ * a migration does (queues left mid-way resume when it runs again); then
+ * pairs (u16 offset, u8 xor) flip bytes of the stream first, as a
+ * compromised source could send it (docs/security.md). A load that fails
+ * leaves what a failed incoming migration leaves, a destination that is
+ * thrown away: here, the vsmmu is reset.
+ */
+static void opx_migrate(QTestState *s, Rd *r)
+{
+    const VMStateDescription *vmsd = DEVICE_GET_CLASS(vsmmu_obj)->vmsd;
+    unsigned flags = rd(r, 1);
+    bool stop = (flags & 1) && runstate_is_running();
+    QIOChannelBuffer *bioc = qio_channel_buffer_new(4096);
+    g_autofree uint8_t *stream = NULL;
+    size_t len;
+    Error *err = NULL;
+    QEMUFile *f;
+    int ret;
+
+    if (stop) {
+        vm_stop(RUN_STATE_PAUSED);
+    }
+    f = qemu_file_new_output(QIO_CHANNEL(bioc));
+    ret = vmstate_save_state(f, vmsd, vsmmu_obj, NULL, &err);
+    qemu_put_byte(f, 0);        /* what follows a device: QEMU_VM_EOF */
+    qemu_fflush(f);
+    g_assert_cmpint(ret, ==, 0);
+    len = bioc->usage;
+    stream = g_memdup2(bioc->data, len);
+    qemu_fclose(f);             /* (closing the channel frees its data) */
+    object_unref(OBJECT(bioc));
+
+    for (unsigned i = 0; i < FUZZ_MIGRATE_EDITS && r->len >= 3; i++) {
+        unsigned off = rd(r, 2);
+        uint8_t x = rd(r, 1);
+
+        stream[off % len] ^= x;
+    }
+    bioc = qio_channel_buffer_new(len);
+    memcpy(bioc->data, stream, len);
+    bioc->usage = len;
+    f = qemu_file_new_input(QIO_CHANNEL(bioc));
+    ret = vmstate_load_state(f, vmsd, vsmmu_obj, vmsd->version_id, &err);
+    qemu_fclose(f);
+    object_unref(OBJECT(bioc));
+    if (ret < 0) {
+        error_free(err);
+        device_cold_reset(DEVICE(vsmmu_obj));
+    }
+    if (stop) {
+        vm_start();
+    }
+}
+
+/* IOMMU notifiers the harness registers, as vhost or VFIO would */
+typedef struct FuzzNotifier {
+    IOMMUNotifier n;
+    MemoryRegion *mr;           /* registered on, or NULL */
+} FuzzNotifier;
+
+static FuzzNotifier notifiers[FUZZ_NOTIFIERS];
+static uint64_t notifier_events;
+
+static void fuzz_notify(IOMMUNotifier *n, IOMMUTLBEntry *e)
+{
+    /* an invalidation within the notifier's range, never a wrap */
+    g_assert(e->iova + e->addr_mask >= e->iova);
+    notifier_events++;
+}
+
+static void notifier_drop(FuzzNotifier *fn)
+{
+    if (fn->mr) {
+        memory_region_unregister_iommu_notifier(fn->mr, &fn->n);
+        fn->mr = NULL;
+    }
+}
+
+/*
+ * Notifier (what >> 2) % FUZZ_NOTIFIERS on the IOMMU region of the DMA
+ * testdev (what bit 6 clear) or the ATS testdev, over [start, end];
+ * what % 4: 0 UNMAP (vhost), 1 DEVIOTLB_UNMAP (a device's ATC), 2 MAP and
+ * UNMAP (refused: the emulated vsmmu sends no MAP), 3 unregistered.
+ */
+static void opx_notifier(QTestState *s, Rd *r)
+{
+    static const IOMMUNotifierFlag kinds[] = {
+        IOMMU_NOTIFIER_UNMAP, IOMMU_NOTIFIER_DEVIOTLB_UNMAP,
+        IOMMU_NOTIFIER_IOTLB_EVENTS,
+    };
+    unsigned what = rd(r, 1);
+    uint64_t start = rd(r, 8), end = rd(r, 8);
+    FuzzNotifier *fn = &notifiers[(what >> 2) % FUZZ_NOTIFIERS];
+    PCIDevice *pdev = what & 0x40 ? ats_pdev : dma_pdev;
+    MemoryRegion *mr;
+    Error *err = NULL;
+
+    if (!pdev) {
+        return;
+    }
+    notifier_drop(fn);
+    if (what % 4 == 3) {
+        return;
+    }
+    mr = pci_device_iommu_address_space(pdev)->root;
+    if (!memory_region_is_iommu(mr)) {
+        return;
+    }
+    iommu_notifier_init(&fn->n, fuzz_notify, kinds[what % 4], MIN(start, end),
+                        MAX(start, end), 0);
+    if (memory_region_register_iommu_notifier(mr, &fn->n, &err)) {
+        error_free(err);
+        return;
+    }
+    fn->mr = mr;
+}
+
+/* DMA from a thread that does not hold the BQL, as an iothread's device */
+typedef struct FuzzDmaJob {
+    AddressSpace *as;
+    uint64_t iova, stride;
+    unsigned count;
+    bool write;
+} FuzzDmaJob;
+
+static void *dma_thread(void *opaque)
+{
+    FuzzDmaJob *j = opaque;
+
+    rcu_register_thread();
+    for (unsigned i = 0; i < j->count; i++) {
+        uint64_t a = j->iova + i * j->stride, v = a;
+
+        if (j->write) {
+            /* not into the flash window (see op_dma) */
+            if (a < VIRT_FLASH_END) {
+                a += 0x40000000;
+            }
+            address_space_write(j->as, a, MEMTXATTRS_UNSPECIFIED, &v,
+                                sizeof(v));
+        } else {
+            address_space_read(j->as, a, MEMTXATTRS_UNSPECIFIED, &v,
+                               sizeof(v));
+        }
+    }
+    rcu_unregister_thread();
+    return NULL;
+}
+
+/*
+ * count 8-byte accesses at iova + i * stride through the IOMMU region of
+ * the DMA testdev (flags bit 1 clear) or the ATS testdev, from a thread
+ * without the BQL (flags bit 0: writes). Translations, walks and faults
+ * run there; events reach the queue through the bottom half. The main
+ * thread lets go of the BQL and waits for it: one thread at a time, so
+ * the outcome is the same at every run.
+ */
+static void opx_dma_thread(QTestState *s, Rd *r)
+{
+    unsigned count = rd(r, 1), flags = rd(r, 1);
+    FuzzDmaJob j = {
+        .iova = rd(r, 8),
+        .stride = rd(r, 2),
+        .count = MIN(count, FUZZ_THREAD_ACCESSES),
+        .write = flags & 1,
+    };
+    PCIDevice *pdev = flags & 2 ? ats_pdev : dma_pdev;
+    QemuThread t;
+
+    if (!pdev || !j.count || j.count > dma_budget) {
+        return;
+    }
+    dma_budget -= j.count;
+    j.as = pci_device_iommu_address_space(pdev);
+    bql_unlock();
+    qemu_thread_create(&t, "vsmmu-fuzz-dma", dma_thread, &j,
+                       QEMU_THREAD_JOINABLE);
+    qemu_thread_join(&t);
+    bql_lock();
+}
+
+/* What a management tool reads: info vsmmu (x-info) and the properties */
+static void opx_info(QTestState *s, Rd *r)
+{
+    static const char *const props[] = {
+        "oas", "ssidsize", "sidsize", "ril", "ats", "cmdqv", "cmdqv-vintfs",
+    };
+
+    g_free(object_property_get_str(vsmmu_obj, "x-info", &error_abort));
+    for (unsigned i = 0; i < ARRAY_SIZE(props); i++) {
+        qobject_unref(object_property_get_qobject(vsmmu_obj, props[i],
+                                                  &error_abort));
+    }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -665,6 +1064,189 @@ static void accel_setup_host(void)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Configurations realize refuses (once per process)                       */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Not fuzzed, but code the coverage figures count (docs/testing.md): each
+ * configuration the vsmmu refuses before it touches the machine, on a
+ * vsmmu of its own that is never realized, and the forms its "auto"
+ * properties take (a string, "auto", a number from QMP).
+ */
+static void fuzz_config_checks(void)
+{
+    static const struct {
+        const char *prop, *val;
+        bool bus;
+    } bad[] = {
+        { "oas", "33", true },          /* not an SMMUv3 output size */
+        { "sidsize", "0", true },
+        { "ssidsize", "21", true },
+        { "accel", "on", true },        /* without iommufd= */
+        { NULL, NULL, false },          /* no primary-bus */
+        { NULL, NULL, true },           /* pcie.0 has an IOMMU: ours */
+    };
+    Object *bus = object_property_get_link(vsmmu_obj, "primary-bus",
+                                           &error_abort);
+    DeviceState *d;
+    Error *err = NULL;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+        d = qdev_new(TYPE_VSMMU);
+        d->hotplugged = false;      /* as if on the command line */
+        if (bad[i].prop) {
+            object_property_parse(OBJECT(d), bad[i].prop, bad[i].val,
+                                  &error_abort);
+        }
+        if (bad[i].bus) {
+            object_property_set_link(OBJECT(d), "primary-bus", bus,
+                                     &error_abort);
+        }
+        /* refused: off the bus again, as qdev_device_add() does */
+        object_property_add_child(qdev_get_machine(), "vsmmu-fuzz-check",
+                                  OBJECT(d));
+        g_assert(!sysbus_realize(SYS_BUS_DEVICE(d), &err));
+        error_free(err);
+        err = NULL;
+        object_unparent(OBJECT(d));
+        object_unref(OBJECT(d));
+    }
+
+    d = qdev_new(TYPE_VSMMU);
+    object_property_parse(OBJECT(d), "oas", "44", &error_abort);
+    object_property_parse(OBJECT(d), "oas", "auto", &error_abort);
+    g_assert(!object_property_parse(OBJECT(d), "oas", "x", &err));
+    error_free(err);
+    err = NULL;
+    g_assert(!object_property_parse(OBJECT(d), "oas", "300", &err));
+    error_free(err);
+    object_property_set_uint(OBJECT(d), "oas", 48, &error_abort);
+    qobject_unref(object_property_get_qobject(OBJECT(d), "oas",
+                                              &error_abort));
+    object_unref(OBJECT(d));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reset between inputs                                                    */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Every input starts from the same state, whatever ran before it (else
+ * coverage and findings would depend on the order inputs run in). After
+ * each input:
+ *   - the harness's notifiers go, the simulated host's injections too;
+ *   - the machine is reset: every device (the vsmmu, the test devices and
+ *     their PCI configuration, the GIC the vsmmu's interrupts reach, any
+ *     device a bypass DMA may have poked) and the CPUs;
+ *   - guest RAM goes back to what it held after the reset before the
+ *     first input: dirty logging on the RAM region records each page
+ *     written since (DMA, event records, MSIs, the harness's own writes),
+ *     and those pages are copied back from a snapshot taken then.
+ * That makes the reset's ROM loader redundant (rom_reset copies the 1 MiB
+ * DTB back into RAM at each reset, a tenth of an input's time): the
+ * legacy reset handlers whose only work is writing RAM are found once
+ * (each handler run on its own with RAM's dirty log clear; rom_reset is
+ * the one that dirties it) and skipped. VSMMU_FUZZ_RESET=full keeps them.
+ */
+#define RAM_RESTORE_BLOCK       0x100000
+/* copied in 4 KiB pieces: right whatever the dirty log's granularity */
+#define RAM_RESTORE_PAGE        0x1000
+
+static MemoryRegion *ram_mr;
+static uint64_t ram_size;
+static uint8_t *ram_snapshot;
+static void (*legacy_hold)(Object *obj, ResetType type);
+static GPtrArray *ram_loaders;      /* legacy reset handlers writing RAM */
+static bool classifying;
+
+/* Was RAM written since the last call? (clears the record) */
+static bool ram_dirty(void)
+{
+    DirtyBitmapSnapshot *snap =
+        memory_region_snapshot_and_clear_dirty(ram_mr, 0, ram_size,
+                                               DIRTY_MEMORY_VGA);
+    bool dirty = memory_region_snapshot_get_dirty(ram_mr, snap, 0, ram_size);
+
+    g_free(snap);
+    return dirty;
+}
+
+static void fuzz_legacy_hold(Object *obj, ResetType type)
+{
+    if (classifying) {
+        ram_dirty();
+        legacy_hold(obj, type);
+        if (ram_dirty()) {
+            g_ptr_array_add(ram_loaders, obj);
+        }
+        return;
+    }
+    if (!g_ptr_array_find(ram_loaders, obj, NULL)) {
+        legacy_hold(obj, type);
+    }
+}
+
+/* The pages written since the last restore, back from the snapshot */
+static void ram_restore(void)
+{
+    uint8_t *host = memory_region_get_ram_ptr(ram_mr);
+    DirtyBitmapSnapshot *snap =
+        memory_region_snapshot_and_clear_dirty(ram_mr, 0, ram_size,
+                                               DIRTY_MEMORY_VGA);
+
+    for (uint64_t b = 0; b < ram_size; b += RAM_RESTORE_BLOCK) {
+        uint64_t end = MIN(b + RAM_RESTORE_BLOCK, ram_size);
+
+        if (!memory_region_snapshot_get_dirty(ram_mr, snap, b, end - b)) {
+            continue;
+        }
+        for (uint64_t a = b; a < end; a += RAM_RESTORE_PAGE) {
+            if (memory_region_snapshot_get_dirty(ram_mr, snap, a,
+                                                 RAM_RESTORE_PAGE)) {
+                memcpy(host + a, ram_snapshot + a, RAM_RESTORE_PAGE);
+            }
+        }
+    }
+    g_free(snap);
+}
+
+static void fuzz_reset_init(QTestState *s)
+{
+    ObjectClass *oc = object_class_by_name("legacy-reset");
+    const char *mode = getenv("VSMMU_FUZZ_RESET");
+
+    ram_mr = MACHINE(qdev_get_machine())->ram;
+    ram_size = memory_region_size(ram_mr);
+    memory_region_set_log(ram_mr, true, DIRTY_MEMORY_VGA);
+    ram_loaders = g_ptr_array_new();
+    if (oc && !(mode && !strcmp(mode, "full"))) {
+        ResettableClass *rc = RESETTABLE_CLASS(oc);
+
+        legacy_hold = rc->phases.hold;
+        rc->phases.hold = fuzz_legacy_hold;
+        classifying = true;
+    }
+    /* the reset before the first input, every handler run */
+    fuzz_reset(s);
+    classifying = false;
+    ram_snapshot = g_malloc(ram_size);
+    memcpy(ram_snapshot, memory_region_get_ram_ptr(ram_mr), ram_size);
+    ram_dirty();
+}
+
+static void fuzz_input_reset(QTestState *s)
+{
+    for (unsigned i = 0; i < FUZZ_NOTIFIERS; i++) {
+        notifier_drop(&notifiers[i]);
+    }
+    if (sh_ctl) {
+        sh_reset_host();
+    }
+    fuzz_reset(s);
+    ram_restore();
+}
+
+/* ---------------------------------------------------------------------- */
 /* The fuzz loop                                                           */
 /* ---------------------------------------------------------------------- */
 
@@ -682,11 +1264,16 @@ static void vsmmu_fuzz(QTestState *s, const unsigned char *data, size_t size)
         [OP_CLOCK] = op_clock,
         [OP_HOST] = op_host,
     };
+    static void (*const xops[OPX__MAX])(QTestState *, Rd *) = {
+        [OPX_ATS] = opx_ats,
+        [OPX_MIGRATE] = opx_migrate,
+        [OPX_NOTIFIER] = opx_notifier,
+        [OPX_DMA_THREAD] = opx_dma_thread,
+        [OPX_INFO] = opx_info,
+    };
     const unsigned char *cmd = data;
-    static uint8_t zero[VSMMU_FUZZ_REGION_SIZE];
 
-    /* (not qtest_memset: the fuzz wrapper of QEMU 10.2 leaks its buffer) */
-    qtest_memwrite(s, VSMMU_FUZZ_REGION, zero, sizeof(zero));
+    /* the region is clear: RAM as after the reset (fuzz_input_reset) */
     dma_dev_enable(s);
     dma_budget = FUZZ_INPUT_ACCESSES;
 
@@ -697,8 +1284,13 @@ static void vsmmu_fuzz(QTestState *s, const unsigned char *data, size_t size)
 
         if (cmd_len > 0) {
             Rd r = { .p = cmd + 1, .len = cmd_len - 1 };
+            unsigned x = cmd[0] - OPX_BASE;
 
-            ops[cmd[0] % OP__MAX](s, &r);
+            if ((cmd[0] & OPX_MASK) != OPX_BASE) {
+                ops[cmd[0] % OP__MAX](s, &r);
+            } else if (x < OPX__MAX) {
+                xops[x](s, &r);
+            }
             flush_events(s);
         }
         if (!next) {
@@ -707,10 +1299,7 @@ static void vsmmu_fuzz(QTestState *s, const unsigned char *data, size_t size)
         size -= cmd_len + strlen(SEPARATOR);
         cmd = next + strlen(SEPARATOR);
     }
-    if (sh_ctl) {
-        sh_reset_host();
-    }
-    fuzz_reset(s);
+    fuzz_input_reset(s);
 }
 
 /* $VSMMU_FUZZ_ARGS: more options, e.g. "-trace vsmmu_* -d guest_errors" */
@@ -728,8 +1317,9 @@ static GString *cmdline_emu(FuzzTarget *t)
 {
     fuzz_kind = FUZZ_EMU;
     return extra_args(g_string_new(TARGET_NAME " " FUZZ_MACHINE
-                                   "-device vsmmu,primary-bus=pcie.0 "
-                                   FUZZ_TESTDEV));
+                                   "-device vsmmu,primary-bus=pcie.0,ats=on,"
+                                   "msi-window=on "
+                                   FUZZ_TESTDEV FUZZ_ATS_TESTDEV));
 }
 
 static GString *cmdline_cmdqv(FuzzTarget *t)
@@ -737,7 +1327,20 @@ static GString *cmdline_cmdqv(FuzzTarget *t)
     fuzz_kind = FUZZ_CMDQV;
     return extra_args(g_string_new(TARGET_NAME " " FUZZ_MACHINE
                                    "-device vsmmu,primary-bus=pcie.0,"
-                                   "cmdqv=on " FUZZ_TESTDEV));
+                                   "cmdqv=on " FUZZ_TESTDEV
+                                   FUZZ_ATS_TESTDEV));
+}
+
+static GString *cmdline_cmdqv_host(FuzzTarget *t)
+{
+    GString *c = g_string_new(TARGET_NAME " " FUZZ_MACHINE);
+
+    fuzz_kind = FUZZ_CMDQV_HOST;
+    g_string_append_printf(c, "-device vsmmu,primary-bus=pcie.0,cmdqv=on,"
+                           "cmdqv-vintfs=%u,ats=on,msi-window=off "
+                           FUZZ_TESTDEV
+                           FUZZ_ATS_TESTDEV, FUZZ_HOST_VINTFS);
+    return extra_args(c);
 }
 
 static GString *cmdline_accel(FuzzTarget *t)
@@ -759,8 +1362,9 @@ static void register_vsmmu_fuzz_targets(void)
 {
     fuzz_add_target(&(FuzzTarget){
         .name = "vsmmu-emu",
-        .description = "vsmmu (emulated) + vsmmu-dma-testdev: register "
-                       "pages, tables, queues, DMA, resets",
+        .description = "vsmmu (emulated, ATS) + the DMA and ATS test "
+                       "devices: register pages, tables, queues, DMA, ATS, "
+                       "resets",
         .get_init_cmdline = cmdline_emu,
         .pre_fuzz = vsmmu_pre_fuzz,
         .fuzz = vsmmu_fuzz,
@@ -770,6 +1374,14 @@ static void register_vsmmu_fuzz_targets(void)
         .description = "vsmmu cmdqv=on: the same plus the CMDQV config, "
                        "VINTF and VCMDQ pages and rings",
         .get_init_cmdline = cmdline_cmdqv,
+        .pre_fuzz = vsmmu_pre_fuzz,
+        .fuzz = vsmmu_fuzz,
+    });
+    fuzz_add_target(&(FuzzTarget){
+        .name = "vsmmu-cmdqv-host",
+        .description = "vsmmu cmdqv=on,cmdqv-vintfs=4: the host side of "
+                       "the CMDQV, every VINTF's pages and VCMDQs",
+        .get_init_cmdline = cmdline_cmdqv_host,
         .pre_fuzz = vsmmu_pre_fuzz,
         .fuzz = vsmmu_fuzz,
     });
