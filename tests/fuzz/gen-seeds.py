@@ -19,6 +19,9 @@ import sys
 # Opcodes (enum in vsmmu-fuzz.c)
 OP_MMIO_READ, OP_MMIO_WRITE, OP_MEM_WRITE, OP_MEM_PATTERN, OP_CMDQ, OP_DMA, \
     OP_IRQ, OP_RESET, OP_CLOCK, OP_HOST = range(10)
+# Operations added later: opcodes 0xf0-0xf4
+OPX_ATS, OPX_MIGRATE, OPX_NOTIFIER, OPX_DMA_THREAD, OPX_INFO = range(0xf0,
+                                                                      0xf5)
 SEP = b"FUZZ"
 
 REGION = 0x40100000
@@ -47,7 +50,9 @@ VCMDQ_CONS, VCMDQ_PROD, VCMDQ_CONFIG, VCMDQ_GERROR, VCMDQ_GERRORN = (
     0x0, 0x4, 0x8, 0x10, 0x14)
 
 TESTDEV_SID = 0xe8      # vsmmu-dma-testdev at 1d.0
+ATS_SID = 0xf0          # vsmmu-ats-testdev at 1e.0
 ACCEL_SID = 0x10        # the simulated function at 2.0
+HOST_VINTFS = 4         # vsmmu-cmdqv-host: cmdqv-vintfs
 
 
 def u8(v):
@@ -114,6 +119,32 @@ class Prog:
 
     def host(self, payload):
         return self.op(OP_HOST, payload)
+
+    def ats(self, what, addr=0, length=0, flags=0):
+        """The ATS endpoint: 0 enable, 1 disable, 2 translate, 3 read,
+        4 flush, 5 request with a PASID, 6 PASID notifier, 7 Control"""
+        return self.op(OPX_ATS, u8(what) + u64(addr) + u64(length) +
+                       u8(flags))
+
+    def migrate(self, flags=0, edits=()):
+        """Save and load the vsmmu's state; flags bit 0 stops the VM;
+        edits: (offset, xor) flips in the stream"""
+        return self.op(OPX_MIGRATE, u8(flags) +
+                       b"".join(u16(o) + u8(x) for o, x in edits))
+
+    def notifier(self, what, start=0, end=(1 << 64) - 1):
+        """IOMMU notifier (what >> 2) % 4; what % 4: 0 UNMAP,
+        1 DEVIOTLB_UNMAP, 2 MAP (refused), 3 gone; bit 6: the ATS testdev"""
+        return self.op(OPX_NOTIFIER, u8(what) + u64(start) + u64(end))
+
+    def dma_thread(self, count, iova, stride=8, write=False, ats=False):
+        """DMA from a thread without the BQL"""
+        return self.op(OPX_DMA_THREAD, u8(count) +
+                       u8(int(write) | int(ats) << 1) + u64(iova) +
+                       u16(stride))
+
+    def info(self):
+        return self.op(OPX_INFO)
 
     def bytes(self):
         for o in self.ops:
@@ -482,10 +513,521 @@ def accel_seeds():
     return seeds
 
 
+# --- seeds added for issue 14 (coverage): each group a function ---------
+
+VA_TOP = 1 << 64
+
+
+def ste_s1_ats(cd_ptr, eats=1, **kw):
+    ste = ste_s1(cd_ptr, **kw)
+    ste[1] |= eats << 28
+    return ste
+
+
+def cd_gran(ttb0, tg0=0, tsz=25, ttb1=0, tg1=2, t1sz=25, epd0=0, epd1=1,
+            ips=5, extra=0):
+    """A CD with both halves' granules chosen: TG0 0 4K, 1 64K, 2 16K;
+    TG1 1 16K, 2 4K, 3 64K"""
+    w0 = (tsz | tg0 << 6 | 1 << 8 | 1 << 10 | 3 << 12 | epd0 << 14 |
+          t1sz << 16 | tg1 << 22 | 1 << 24 | 1 << 26 | 3 << 28 | epd1 << 30 |
+          1 << 31 | ips << 32 | 1 << 41 | 1 << 45 | 1 << 46 | ASID << 48)
+    return [w0 | extra, ttb0, ttb1, 0xff, 0, 0, 0, 0]
+
+
+def pt_build(p, gran, tsz, iova, pa, pages, tables, write=True):
+    """Tables for @pages pages of 1 << @gran bytes at @iova -> @pa; the
+    tables at region offsets @tables[0..] (one per level, aligned);
+    returns the address of the top-level table"""
+    bits = gran - 3
+    levels = -(-(64 - tsz - gran) // bits)
+    top = REGION + tables[0]
+    for i in range(levels):
+        lvl = 4 - levels + i
+        shift = gran + (3 - lvl) * bits
+        idx = (iova >> shift) & ((1 << bits) - 1)
+        if i < levels - 1:
+            p.words(tables[i] + idx * 8, [(REGION + tables[i + 1]) | 3])
+        else:
+            p.words(tables[i] + idx * 8,
+                    [pte_page(pa + (n << gran), write) for n in range(pages)])
+    return top
+
+
+def s1_gran_stream(p, sid, cd):
+    p.words(CD, cd)
+    p.words(ste_at(sid, "linear"), ste_s1(REGION + CD))
+    p.cmds([cfgi_ste(sid), sync()])
+
+
+def granule_seeds(sid=TESTDEV_SID):
+    """Stage 1 with each granule, both halves of the address space"""
+    seeds = {}
+    buf = REGION + BUF
+    for name, gran, tg0, tables in (
+            ("16k", 14, 2, (0x44000, 0x48000, 0x4c000)),
+            ("64k", 16, 1, (0x50000, 0x60000))):
+        p = Prog()
+        strtab_linear(p)
+        bringup(p)
+        top = pt_build(p, gran, 25, IOVA, buf, 2, tables)
+        s1_gran_stream(p, sid, cd_gran(top, tg0=tg0))
+        p.mem(BUF, bytes(range(256)) * 4)
+        p.dma(0, src=IOVA, dst=IOVA + 0x800, length=0x400)
+        p.dma(2, src=IOVA, length=2 << gran, stride=1 << (gran - 2), it=1)
+        p.dma(0, src=IOVA + (4 << gran), dst=IOVA, length=8)    # fault
+        va = tlbi_nh_va(ASID, IOVA, num=1, tg=1 if gran == 12 else
+                        (2 if gran == 14 else 3), ttl=3)
+        p.cmds([va, sync()])
+        p.dma(0, src=IOVA, dst=IOVA + 0x800, length=0x10)
+        p.irq(3)
+        seeds["s1-granule-" + name] = p
+
+    # TTB1: the upper half (T1SZ = 25), 4K and 16K; TTB0 disabled (EPD0)
+    for name, gran, tg1, tables in (
+            ("4k", 12, 2, (0x40000, 0x41000, 0x42000)),
+            ("16k", 14, 1, (0x44000, 0x48000, 0x4c000))):
+        p = Prog()
+        strtab_linear(p)
+        bringup(p)
+        hi = VA_TOP - (1 << 39) + IOVA
+        top = pt_build(p, gran, 25, hi, buf, 2, tables)
+        s1_gran_stream(p, sid, cd_gran(0, ttb1=top, tg1=tg1, epd0=1, epd1=0))
+        p.dma(0, src=hi, dst=hi + 0x100, length=0x100)
+        p.dma(0, src=IOVA, dst=IOVA, length=8)        # TTB0 half: disabled
+        p.irq(3)
+        seeds["s1-ttb1-" + name] = p
+
+    # read-only page: a read caches it, a write then faults on the hit
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    s1_stream(p, sid, write=False)
+    p.dma(2, src=IOVA, length=0x10, stride=8, it=1)
+    p.dma(1, dst=IOVA, length=0x10, pattern=1)
+    p.dma(2, src=IOVA, length=0x10, stride=8, it=1)
+    p.irq(3)
+    seeds["s1-readonly-write"] = p
+    return seeds
+
+
+def config_variant_seeds(sid=TESTDEV_SID):
+    """STE and CD encodings one by one: valid ones with substreams, and
+    each architected configuration fault"""
+    seeds = {}
+    cd = cd_4k(REGION + PT_L1)
+    l1cd = CD + 0x1000          # level-1 CD table; level 2 at CD
+    stes = [
+        ste_s1(REGION + CD, s1fmt=0, cdmax=1, s1dss=2),     # linear CD table
+        ste_s1(REGION + l1cd, s1fmt=1, cdmax=7, s1dss=2),   # 2-level, 4K
+        ste_s1(REGION + l1cd, s1fmt=2, cdmax=12, s1dss=2),  # 2-level, 64K
+        ste_s1(0x80000000, s1fmt=1, cdmax=7, s1dss=2),      # L1 not RAM
+        ste_s1(REGION + CD, s1fmt=3, cdmax=1),              # reserved S1Fmt
+        ste_s1(REGION + CD, cdmax=17),                      # > SSIDSIZE
+        ste_s1(REGION + CD, cdmax=1, s1dss=0),              # terminate
+        ste_s1(REGION + CD, cdmax=1, s1dss=1),              # bypass
+        ste_s1(REGION + CD, cdmax=1, s1dss=3),              # reserved
+        ste_s1(1 << 50),                                    # ptr > OAS
+        ste_s1_ats(REGION + CD, eats=2),                    # needs S2
+        [w | (1 << 30 if i == 1 else 0)                     # STRW
+         for i, w in enumerate(ste_s1(REGION + CD))],
+        [1 | 6 << 1] + [0] * 7,                             # stage 2
+    ]
+    cds = [
+        cd_4k(REGION + PT_L1, extra=1 << 44),               # CD.S
+        [cd[0] & ~(1 << 46)] + cd[1:],                      # CD.A = 0
+        cd_4k(REGION + PT_L1, extra=1 << 43),               # HA
+        cd_4k(REGION + PT_L1, extra=1 << 42),               # HD
+        cd_4k(REGION + PT_L1, extra=1 << 15),               # ENDI
+        [cd[0] & ~(1 << 41)] + cd[1:],                      # AArch32
+        [cd[0] & ~(1 << 31)] + cd[1:],                      # V = 0
+        cd_gran(REGION + PT_L1, tg0=3),                     # reserved TG0
+        cd_gran(REGION + PT_L1, epd1=0, tg1=0),             # reserved TG1
+        cd_4k(REGION + PT_L1, tsz=12),                      # T0SZ < 16
+        cd_gran(REGION + PT_L1, epd0=1, tsz=60),            # EPD0, clamped
+        cd_gran(0x100000000, ips=0),                        # TTB0 > OAS
+    ]
+
+    p = Prog()
+    strtab_linear(p)
+    bringup(p, evtq_log2=8)
+    pgtable(p)
+    p.words(CD, cd)
+    p.words(l1cd, [(REGION + CD) | 1])
+    for ste in stes:
+        p.words(ste_at(sid, "linear"), ste)
+        p.cmds([cfgi_all(), sync()])
+        p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=8)
+    p.irq(3)
+    seeds["ste-variants"] = p
+
+    p = Prog()
+    strtab_linear(p)
+    bringup(p, evtq_log2=8)
+    pgtable(p)
+    p.words(ste_at(sid, "linear"), ste_s1(REGION + CD))
+    for c in cds:
+        p.words(CD, c)
+        p.cmds([cfgi_cd(sid), sync()])
+        p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=8)
+    p.words(l1cd, [0])                  # invalid L1CD: C_BAD_SUBSTREAMID
+    p.words(CD, cd)
+    p.words(ste_at(sid, "linear"), ste_s1(REGION + l1cd, s1fmt=2, cdmax=12,
+                                         s1dss=2))
+    p.cmds([cmd(0x06, sid << 32), sync()])          # CFGI_CD_ALL
+    p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=8)
+    p.irq(3)
+    seeds["cd-variants"] = p
+    return seeds
+
+
+def tlbi_range_seeds(sid=TESTDEV_SID):
+    """Range TLBIs that split in pieces, or are widened, with the IOTLB
+    full of entries; CFGI ranges"""
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    s1_stream(p, sid)
+    p.dma(2, src=IOVA, length=0x10000, stride=0x1000, it=1)
+    p.cmds([tlbi_nh_va(ASID, IOVA + 0x1000, num=2, tg=1),       # 3 pages
+            tlbi_nh_va(ASID, IOVA, num=31, scale=4, tg=1),       # widened
+            tlbi_nh_vaa(IOVA + 0x3000, leaf=0),
+            cmd(0x13, 0, 1 | 1 << 10 | ((VA_TOP - 0x1000) & ~0xfff)),
+            sync()])
+    p.dma(2, src=IOVA, length=0x10000, stride=0x1000, it=1)
+    p.cmds([cmd(0x13, 31 << 12 | 31 << 20, 1 << 10 | (IOVA & ~0xfff)),
+            cmd(0x12, ASID << 48 | 5 << 12 | 2 << 20,
+                2 << 10 | 2 << 8 | IOVA),                         # 16K, TTL
+            cmd(0x03, sid << 32, 0),                              # non-leaf
+            cmd(0x04, sid << 32, 4),                              # STE range
+            cmd(0x40, ATS_SID << 32, 52),                         # ATC all
+            cmd(0x40, ATS_SID << 32, 3 | IOVA + 0x5000),          # 8 pages
+            sync()])
+    p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x100)
+    return {"tlbi-ranges": p}
+
+
+def ats_seeds():
+    """The ATS endpoint (SID 0xf0): Translation Requests, its ATC, ATC_INV
+    reaching it, and each way the vsmmu refuses a request"""
+    seeds = {}
+    sid = ATS_SID
+
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    pgtable(p)
+    p.words(CD, cd_4k(REGION + PT_L1))
+    p.words(ste_at(sid, "linear"), ste_s1_ats(REGION + CD))
+    p.cmds([cfgi_ste(sid), sync()])
+    p.mem(BUF, bytes(range(256)))
+    p.ats(0)                                    # ATS on: the ATC listens
+    p.ats(2, IOVA, 0x4000)
+    p.ats(3, IOVA + 0x10)                       # hit
+    p.ats(2, IOVA + 0x7000, 0x3000, flags=1)    # no write
+    p.ats(2, IOVA + 0xe000, 0x10000)            # faults, then too long
+    p.cmds([atc_inv(sid, IOVA, 2), sync()])
+    p.cmds([atc_inv(sid, 0, 52), sync()])
+    p.ats(3, IOVA + 0x20)                       # miss: requested again
+    p.ats(2, VA_TOP - 0x2000, 0x10000)          # runs past the top
+    p.ats(5, IOVA, 0x1000)                      # with a PASID
+    p.ats(6)
+    p.ats(4)
+    p.ats(7, length=0x8000 | 3)
+    p.ats(1)
+    p.irq(3)
+    seeds["ats-translate"] = p
+
+    p = Prog()
+    p.ats(0)
+    p.ats(2, IOVA, 0x1000)                      # SMMU disabled: UR
+    strtab_linear(p)
+    bringup(p)
+    p.ats(2, IOVA, 0x1000)                      # STE.V = 0: CA
+    for ste in (ste_abort(), ste_bypass(), ste_s1(REGION + CD),
+                ste_s1_ats(REGION + CD, eats=2)):
+        p.words(ste_at(sid, "linear"), ste)
+        p.words(CD, cd_4k(REGION + PT_L1))
+        p.cmds([cfgi_ste(sid), sync()])
+        p.ats(2, IOVA, 0x1000)
+    # a walk that aborts: the table is not RAM
+    p.words(CD, cd_4k(0x80000000))
+    p.words(ste_at(sid, "linear"), ste_s1_ats(REGION + CD))
+    p.cmds([cfgi_all(), sync()])
+    p.ats(2, IOVA, 0x1000)
+    p.ats(3, IOVA)
+    p.irq(3)
+    seeds["ats-refusals"] = p
+    return seeds
+
+
+def notifier_seeds(ats=True):
+    """IOMMU notifiers (vhost's UNMAP, an ATC's DEVIOTLB) hearing TLBIs
+    and ATC_INVs; a MAP notifier refused"""
+    sid = TESTDEV_SID
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    s1_stream(p, sid)
+    p.notifier(0)
+    p.notifier(4, IOVA, IOVA + 0xfffff)
+    p.notifier(8 | 1)
+    p.notifier(12 | 2)
+    p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x100)
+    p.cmds([tlbi_nh_va(ASID, IOVA), tlbi_nh_va(ASID, IOVA + 0x1000, num=2,
+                                               tg=1),
+            tlbi_nh_va(ASID, IOVA + 0x1000, num=30, scale=3, tg=1),
+            tlbi_nh_vaa(IOVA), tlbi_nh_asid(ASID), tlbi_nh_asid(9),
+            tlbi_nh_all(), sync()])
+    if ats:
+        p.cmds([atc_inv(sid, IOVA, 3), sync()])
+    p.notifier(3)
+    p.notifier(0x40 | 1)
+    p.notifier(0x40 | 4)
+    if ats:
+        p.cmds([atc_inv(ATS_SID, IOVA, 0), atc_inv(ATS_SID, 0, 52), sync()])
+    p.cmds([tlbi_nsnh_all(), sync()])
+    p.reset(0)
+    return {"notifiers": p}
+
+
+def event_seeds(sid=TESTDEV_SID):
+    """Events from a thread without the BQL (the FIFO overflows), an event
+    queue that is not RAM, MSIs that abort"""
+    seeds = {}
+    p = Prog()
+    strtab_linear(p)
+    bringup(p, evtq_log2=8)
+    s1_stream(p, sid)
+    p.dma_thread(16, IOVA, 0x1000)                      # hits
+    p.dma_thread(200, IOVA + 0x100000, 0x1000)          # faults: > FIFO
+    p.dma_thread(8, IOVA, 0x1000, write=True)
+    p.dma_thread(4, IOVA, 8, ats=True)
+    p.r(EVENTQ_PROD1)
+    p.irq(3)
+    p.dma_thread(100, IOVA + 0x100000, 8)
+    p.irq(3)
+    seeds["events-off-bql"] = p
+
+    p = Prog()
+    p.dma_thread(8, REGION + BUF, 8, write=True)        # bypass
+    strtab_linear(p)
+    bringup(p, evtq_log2=8)
+    p.w(EVENTQ_IRQ_CFG0, 0x80000000, 8)                 # aborts
+    p.w(GERROR_IRQ_CFG0, 0x80000000, 8)
+    p.dma(0, src=IOVA, dst=IOVA, length=8)              # C_BAD_STE
+    p.r(GERROR)
+    p.irq(1)
+    p.w(CR0, CR0_CMDQEN)
+    p.w(EVENTQ_BASE, 0x80000000 | 6, 8)                 # not RAM
+    p.w(CR0, CR0_CMDQEN | CR0_EVENTQEN | CR0_SMMUEN)
+    p.dma(0, src=IOVA, dst=IOVA, length=8)
+    p.r(GERROR)
+    p.irq(7)
+    p.r(0x70)
+    p.r(0x74)
+    p.r(0xb8)
+    p.r(0xfd0)
+    p.r(0xfe0, 8)
+    seeds["events-aborts"] = p
+    return seeds
+
+
+def migrate_seeds(sid=TESTDEV_SID):
+    """The vsmmu's state saved and loaded back: as is, with the VM stopped,
+    with bytes flipped (masked fields, or a stream refused)"""
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    s1_stream(p, sid)
+    p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x100)
+    p.migrate(0)
+    p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x100)
+    p.pattern(CMDQ, 200, 8, 16, u64(tlbi_nh_va(ASID, IOVA)[0]) +
+              u64(IOVA | 1))
+    p.w(CMDQ_PROD, 200)
+    p.migrate(1)
+    p.migrate(0, [(0, 0xf0), (4, 0xff), (8, 0xff), (16, 0xff),
+                  (20, 0x02), (24, 0xff), (52, 0x07), (64, 0xff),
+                  (76, 0x80), (88, 0xff), (96, 0x80)])
+    p.r(CR0)
+    # one field too wide at a time (the stream: docs/testing.md):
+    # GERROR_IRQ_CFG0, CMDQ_PROD, EVENTQ_CONS
+    p.migrate(0, [(28, 0xff)])
+    p.migrate(0, [(64, 0x80)])
+    p.migrate(0, [(84, 0x40)])
+    p.migrate(0, [(104, 0x05)])         # a subsection that is not: refused
+    p.info()
+    p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x100)
+    return {"migrate": p}
+
+
+def vcmdq_region(q):
+    return VCMDQ0 + q * 0x400
+
+
+def host_up(p, hyp_own=(0,)):
+    """The host side: CMDQV_EN, each VINTF on (VMID 10 + v), global VCMDQ
+    q = 2 v + l allocated to VINTF v's logical queue l, programmed through
+    the VINTF's logical pages"""
+    p.w(CMDQV_CONFIG, 1, page=1)
+    for v in range(HOST_VINTFS):
+        p.w(VINTF0 + 0x100 * v, 1 | (10 + v) << 1 |
+            (1 << 17 if v in hyp_own else 0), page=1)
+        p.r(VINTF0 + 0x100 * v, page=1)
+    for q in range(2 * HOST_VINTFS):
+        v, l = divmod(q, 2)
+        p.w(CMDQV_CMDQ_ALLOC + 4 * q, 1 | l << 1 | v << 15, page=1)
+        pg0 = 0x30000 + 0x20000 * v + STRIDE * l
+        p.w(pg0 + 0x10000, queue_base(vcmdq_region(q), 6) & ~RA, 8, page=1)
+        p.w(pg0 + VCMDQ_CONFIG, 1, page=1)
+
+
+def cmdqv_host_seeds():
+    """vsmmu-cmdqv-host: four VINTFs, HYP_OWN and guest-owned ones, their
+    command sets, SID replacement, errors per VINTF, masks, resume"""
+    seeds = {}
+    sid = TESTDEV_SID
+
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    s1_stream(p, sid)
+    host_up(p)
+    p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x100)
+    # VINTF0, HYP_OWN: anything, as written (queue 1 = global VCMDQ 0)
+    p.cmds([cfgi_all(), tlbi_nh_all(), tlbi_nh_va(ASID, IOVA),
+            sync(REGION + MSI_SLOT, 7)], queue=1)
+    # VINTF1, guest-owned: TLBIs get its VMID; ATC_INV needs a SID_MATCH
+    p.w(VINTF0 + 0x100 + 0x40, 1 | 0x42 << 1, page=1)
+    p.w(VINTF0 + 0x100 + 0x80, ATS_SID, page=1)
+    p.cmds([tlbi_nh_asid(ASID), tlbi_nh_va(ASID, IOVA), atc_inv(0x42, IOVA),
+            sync(REGION + MSI_SLOT, 9)], queue=3)
+    p.cmds([atc_inv(0x43, IOVA), sync()], queue=3)          # no match
+    p.cmds([cfgi_all(), sync()], queue=5 | 0x80)            # VINTF2: ILL
+    p.w(0x1c, 1 << 3, 4, page=1)                            # mask VINTF3
+    p.cmds([prefetch_config(sid), sync()], queue=7)         # VINTF3: ILL
+    p.r(0x14, 8, page=1)
+    p.r(0x24, 4, page=1)
+    p.r(0x28, 4, page=1)
+    for v in range(HOST_VINTFS):
+        p.r(VINTF0 + 0x100 * v + 0xc0, 8, page=1)
+        p.r(VINTF0 + 0x100 * v + 4, page=1)
+    p.irq(8)
+    p.cmds([sync()], queue=5)
+    p.info()
+    p.migrate(1)
+    p.cmds([tlbi_nh_asid(ASID), sync()], queue=2 | 0x80)
+    seeds["host-vintfs"] = p
+
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    host_up(p, hyp_own=(1, 3))
+    # VINTF1 LVCMDQ 0 is VCMDQ 2's: a second one is refused; a VINTF or
+    # logical queue that does not exist too
+    p.w(CMDQV_CMDQ_ALLOC + 4 * 4, 1 | 0 << 1 | 1 << 15, page=1)
+    p.w(CMDQV_CMDQ_ALLOC + 4 * 5, 1 | 0 << 1 | 9 << 15, page=1)
+    p.w(CMDQV_CMDQ_ALLOC + 4 * 6, 1 | 5 << 1 | 2 << 15, page=1)
+    p.r(CMDQV_CMDQ_ALLOC + 4 * 4, page=1)
+    for off in (0x0, 0x4, 0x8, 0x14, 0x18, 0x1c, 0x20, 0x24, 0x2c):
+        p.r(off, page=1)
+    p.r(VINTF0 + 0x100 + 0x40, page=1)
+    p.r(VINTF0 + 0x100 + 0x80, page=1)
+    # pages through both views, a logical queue with nothing behind
+    p.r(VCMDQ_PAGE0 + STRIDE * 2, 8, page=1)
+    p.r(VCMDQ_PAGE1 + STRIDE * 2, 8, page=1)
+    p.r(0x70000 + STRIDE * 1, 8, page=1)
+    p.r(0x70000 + 0x10000 + STRIDE * 1 + 4, 4, page=1)
+    p.w(0x90000 + STRIDE * 1 + VCMDQ_PROD, 1, page=1)       # VINTF3 l1
+    p.w(0x30000 + STRIDE * 1 + VCMDQ_CONS, 0, page=1)       # enabled: no
+    p.w(0x50000 + 0x10000 + STRIDE * 1 + 8, 0x1234, 4, page=1)
+    # VINTFs off and on again, CMDQV_EN off and on: queues resume
+    p.cmds([tlbi_nh_all()] * 3, queue=3)
+    p.w(VINTF0 + 0x100, 0, page=1)
+    p.cmds([tlbi_nh_all(), sync()], queue=3)
+    p.w(VINTF0 + 0x100, 1 | 11 << 1 | 1 << 17, page=1)
+    p.w(CMDQV_CONFIG, 0, page=1)
+    p.cmds([sync()], queue=8)
+    p.w(CMDQV_CONFIG, 1, page=1)
+    p.w(CMDQV_CMDQ_ALLOC + 4 * 7, 0, page=1)
+    p.w(CMDQV_CMDQ_ALLOC + 4 * 7, 1 | 1 << 1 | 3 << 15, page=1)
+    p.info()
+    p.reset(0)
+    p.info()
+    seeds["host-alloc-resume"] = p
+
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    host_up(p)
+    for q in (2, 4, 6):
+        p.cmds([cmd(0x7f), sync()], queue=q + 1)
+    p.r(0x14, 8, page=1)
+    p.r(0x24, 4, page=1)
+    # the stream (docs/testing.md): the CMDQV subsection's VCMDQ q at
+    # 265 + 40 q (ALLOC at + 36), the host subsection's cmdqv-vintfs at
+    # 5407 and VINTF1's CONFIG at 5411: VCMDQ 3 made VCMDQ 2's twin,
+    # VINTF1 with reserved bits
+    p.migrate(0, [(424, 0x02), (5411, 0xff), (296, 0xff)])
+    p.r(0x14, 8, page=1)
+    p.irq(8)
+    p.migrate(0, [(5410, 0x01)])        # another cmdqv-vintfs: refused
+    seeds["host-errors-migrate"] = p
+    return seeds
+
+
+def cmdqv_extra_seeds():
+    """vsmmu-cmdqv: a VCMDQ CMD_SYNC whose MSI aborts; ATS without
+    IDR0.ATS; notifiers; migration with VCMDQs"""
+    seeds = {}
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    p.w(CMDQV_CONFIG, 1, page=1)
+    p.w(VINTF0, 1 | 7 << 1, page=1)
+    p.w(CMDQV_CMDQ_ALLOC, 1, page=1)
+    p.w(VCMDQ_PAGE1, queue_base(VCMDQ0, 6) & ~RA, 8, page=1)
+    p.w(VCMDQ_PAGE0 + VCMDQ_CONFIG, 1, page=1)
+    p.cmds([sync(0x80000000, 1), tlbi_nh_asid(ASID)], queue=1)
+    p.r(VCMDQ_PAGE0 + VCMDQ_GERROR, page=1)
+    p.r(0x14, 8, page=1)
+    p.r(VINTF0 + 0xc0, 8, page=1)
+    p.irq(8)
+    p.cmds([sync(REGION + MSI_SLOT, 2)], queue=1)
+    p.migrate(1)
+    # VCMDQ 1's ALLOC names VINTF1 (none here), VCMDQ 0's GERROR reserved
+    p.migrate(0, [(343, 0x80), (296, 0xff)])
+    p.info()
+    seeds["vcmdq-sync-msi-abort"] = p
+
+    p = Prog()
+    p.ats(0)
+    p.ats(2, IOVA, 0x1000)
+    strtab_linear(p)
+    bringup(p)
+    p.ats(2, IOVA, 0x1000)
+    seeds["ats-without-ats"] = p
+    seeds.update({"ats-off-" + k: v for k, v in
+                  notifier_seeds(ats=False).items()})
+    return seeds
+
+
 def main():
     out = sys.argv[1]
-    for target, seeds in (("vsmmu-emu", emu_seeds()),
-                          ("vsmmu-cmdqv", cmdqv_seeds()),
+    emu = emu_seeds()
+    for extra in (granule_seeds(), config_variant_seeds(), tlbi_range_seeds(),
+                  ats_seeds(), notifier_seeds(), event_seeds(),
+                  migrate_seeds()):
+        emu.update(extra)
+    cmdqv = cmdqv_seeds()
+    cmdqv.update(cmdqv_extra_seeds())
+    host = cmdqv_host_seeds()
+    for name, prog in emu_seeds().items():
+        if name in ("s1-linear", "sync-msi-cerror"):
+            host["smmu-" + name] = prog
+    for target, seeds in (("vsmmu-emu", emu),
+                          ("vsmmu-cmdqv", cmdqv),
+                          ("vsmmu-cmdqv-host", host),
                           ("vsmmu-accel", accel_seeds())):
         d = os.path.join(out, target)
         os.makedirs(d, exist_ok=True)
