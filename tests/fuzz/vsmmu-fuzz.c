@@ -231,6 +231,27 @@ static PCIDevice *find_pci_dev(const char *type)
 static void fuzz_config_checks(void);
 static void fuzz_reset_init(QTestState *s);
 
+/*
+ * The virt board's two flash devices (empty under qtest) leave the memory
+ * map. Their command emulation switches the region between ROM and I/O
+ * mode at each write, two rebuilds of the memory topology per write: a
+ * DMA or MSI the vsmmu translates into the flash window ran for seconds
+ * (what op_dma's moving of flash IOVAs could not prevent), and what
+ * programmed the flash stayed for the next inputs.
+ */
+static void flash_unmap(void)
+{
+    for (int i = 0; i < 2; i++) {
+        g_autofree char *path = g_strdup_printf("/machine/virt.flash%d", i);
+        Object *flash = object_resolve_path(path, NULL);
+
+        if (flash) {
+            memory_region_set_enabled(
+                sysbus_mmio_get_region(SYS_BUS_DEVICE(flash), 0), false);
+        }
+    }
+}
+
 static void vsmmu_pre_fuzz(QTestState *s)
 {
     SysBusDevice *sbd;
@@ -275,6 +296,7 @@ static void vsmmu_pre_fuzz(QTestState *s)
     if (fuzz_kind != FUZZ_ACCEL) {
         fuzz_config_checks();
     }
+    flash_unmap();
     fuzz_reset_init(s);
 }
 
