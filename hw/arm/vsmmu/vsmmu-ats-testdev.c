@@ -372,6 +372,7 @@ static void atstd_reset_hold(Object *obj, ResetType type)
     VsmmuAtsTestdevState *s = VSMMU_ATS_TESTDEV(obj);
 
     atstd_atc_flush(s);
+    s->atc_next = 0;            /* filled from the first entry again */
     s->addr = s->len = s->flags = 0;
     s->status = s->nresults = s->err_count = 0;
     memset(&s->res, 0, sizeof(s->res));
