@@ -30,6 +30,7 @@
 
 #include "qemu/osdep.h"
 #include "qobject/qdict.h"
+#include "hw/arm/vsmmu/ats-testdev.h"
 #include "vsmmu-qtest-lib.h"
 
 #define TEST_TIMEOUT_S          120
@@ -1340,6 +1341,58 @@ static void test_vmid_s12_vmall(void)
     vmid_isolation(cmd_s12_vmall);
 }
 
+/*
+ * IOMMU notifiers hear the stage-2 TLBIs: an ATS endpoint's device-IOTLB
+ * notifier on an SMMU without ATS hears every TLBI that reaches its
+ * stream (vsmmu-ats-test, "no-ats-notifier"): TLBI_S2_IPA with the IPA
+ * range, which is the input range of a stage-2-only stream, and
+ * TLBI_S12_VMALL with everything.
+ */
+static void test_notify_s2_tlbis(void)
+{
+    QTestState *qts = qtest_init("-M virt -cpu max -nodefaults -m 512M "
+                                 "-device vsmmu,primary-bus=pcie.0,"
+                                 "stage=nested,ats=off "
+                                 "-device vsmmu-ats-testdev,addr=1e.0");
+    uint64_t ctrl;
+    QPCIDevice *dev;
+    QPCIBar bar;
+    VsmmuQtest *t;
+
+    t = g_new0(VsmmuQtest, 1);
+    t->qts = qts;
+    t->base = vsmmu_qtest_find_smmu(qts, &t->smmu_name);
+    t->ram_next = VSMMU_QTEST_ALLOC_BASE;
+    t->ram_end = VSMMU_QTEST_RAM_BASE + VSMMU_QTEST_RAM_SIZE;
+    alloc_init(&t->alloc, 0, VSMMU_QTEST_RAM_BASE, VSMMU_QTEST_ALLOC_BASE,
+               4096);
+    qpci_init_generic(&t->pcibus, qts, &t->alloc, false);
+    dev = qpci_device_find(&t->pcibus.bus, QPCI_DEVFN(0x1e, 0));
+    g_assert_nonnull(dev);
+    qpci_device_enable(dev);
+    bar = qpci_iomap(dev, 0, NULL);
+    g_assert_cmphex(qpci_io_readq(dev, bar, A_ATSTD_ID), ==,
+                    VSMMU_ATS_TESTDEV_ID);
+    vsmmu_strtab_linear(t, 8);
+    vsmmu_bringup(t, 8, 4);
+    vsmmu_enable(t);
+    /* ATS enabled in the endpoint: its ATC registers the notifier */
+    ctrl = t->pcibus.ecam_alloc_ptr + (QPCI_DEVFN(0x1e, 0) << 12) +
+           VSMMU_ATS_TESTDEV_ATS_CAP + 6;
+    qtest_writew(qts, ctrl, 0x8000);
+
+    issue_sync(t, vsmmu_cmd_tlbi_s2_ipa_range(VMID_A, IOVA_A, true,
+                                              CMD_TLBI_TG_4K, 3, 1, 0));
+    g_assert_cmpuint(qpci_io_readq(dev, bar, A_ATSTD_INV_COUNT), ==, 1);
+    g_assert_cmphex(qpci_io_readq(dev, bar, A_ATSTD_INV_IOVA), ==, IOVA_A);
+    g_assert_cmphex(qpci_io_readq(dev, bar, A_ATSTD_INV_MASK), ==, 0x1fff);
+    issue_sync(t, vsmmu_cmd_tlbi_s12_vmall(VMID_A));
+    g_assert_cmpuint(qpci_io_readq(dev, bar, A_ATSTD_INV_COUNT), ==, 2);
+    g_assert_cmphex(qpci_io_readq(dev, bar, A_ATSTD_INV_IOVA), ==, 0);
+    g_free(dev);
+    vsmmu_qtest_quit(t);
+}
+
 /* ---------------------------------------------------------------------- */
 /* C_BAD_STE for every invalid stage 2 field                               */
 /* ---------------------------------------------------------------------- */
@@ -1788,6 +1841,7 @@ static const struct {
     { "vmid/nh-asid", test_vmid_nh_asid },
     { "vmid/nh-all", test_vmid_nh_all },
     { "vmid/s12-vmall", test_vmid_s12_vmall },
+    { "notify/s2-tlbis", test_notify_s2_tlbis },
     { "bad-ste/s2sl0-shallow", test_bad_ste_sl0_shallow },
     { "bad-ste/eats-split", test_bad_ste_eats_split },
     { "ste/fwb-ptw", test_ste_fwb_ptw },
