@@ -319,7 +319,15 @@ static inline bool vsmmu_s2p(const VsmmuState *s)
     return s->stages != VSMMU_STAGES_1;
 }
 
-/* "1", "2" or "nested" */
-const char *vsmmu_stages_name(VsmmuStages stages);
+/* The "stage" property's value: "1", "2" or "nested" */
+static inline const char *vsmmu_stages_name(unsigned stages)
+{
+    switch (stages) {
+    case VSMMU_STAGES_1:      return "1";
+    case VSMMU_STAGES_2:      return "2";
+    case VSMMU_STAGES_NESTED: return "nested";
+    }
+    return "?";
+}
 
 #endif /* HW_ARM_VSMMU_INTERNAL_H */

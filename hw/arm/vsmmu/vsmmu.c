@@ -87,18 +87,6 @@ static const PropertyInfo vsmmu_prop_u8_auto = {
     DEFINE_PROP(_n, _s, _f, vsmmu_prop_u8_auto, uint8_t, .set_default = true)
 
 /* The "stage" property: "1", "2" or "nested", stored as VsmmuStages */
-static const char *const vsmmu_stages_names[] = {
-    [VSMMU_STAGES_1] = "1",
-    [VSMMU_STAGES_2] = "2",
-    [VSMMU_STAGES_NESTED] = "nested",
-};
-
-const char *vsmmu_stages_name(VsmmuStages stages)
-{
-    return stages < ARRAY_SIZE(vsmmu_stages_names) ?
-           vsmmu_stages_names[stages] : "?";
-}
-
 static void vsmmu_get_stages(Object *obj, Visitor *v, const char *name,
                              void *opaque, Error **errp)
 {
@@ -119,8 +107,8 @@ static void vsmmu_set_stages(Object *obj, Visitor *v, const char *name,
     if (!visit_type_str(v, name, &str, errp)) {
         return;
     }
-    for (int i = 0; i < ARRAY_SIZE(vsmmu_stages_names); i++) {
-        if (!strcmp(str, vsmmu_stages_names[i])) {
+    for (unsigned i = VSMMU_STAGES_1; i <= VSMMU_STAGES_NESTED; i++) {
+        if (!strcmp(str, vsmmu_stages_name(i))) {
             *ptr = i;
             return;
         }
