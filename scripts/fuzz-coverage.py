@@ -7,7 +7,7 @@ Recompiles only the vsmmu's own objects of qemu-fuzz-aarch64 with
 -fprofile-instr-generate -fcoverage-mapping (the compile commands of the
 sanitizer build, output elsewhere), links build/qemu-san/fuzz-cov/
 qemu-fuzz-aarch64 from the same link line with those objects swapped in,
-replays every input of CORPUS_ROOT/<target> (default: the three targets)
+replays every input of CORPUS_ROOT/<target> (default: the four targets)
 through it once, and prints llvm-cov's per-file report of hw/arm/vsmmu
 (lines, functions, regions). The rest of QEMU is not instrumented, so this
 costs about fifteen compiles and one link.
@@ -30,7 +30,8 @@ def sh(cmd, **kw):
 def main():
     build = os.path.abspath(sys.argv[1])
     corpus = os.path.abspath(sys.argv[2])
-    targets = sys.argv[3:] or ["vsmmu-emu", "vsmmu-cmdqv", "vsmmu-accel"]
+    targets = sys.argv[3:] or ["vsmmu-emu", "vsmmu-nested", "vsmmu-cmdqv",
+                               "vsmmu-accel"]
     out = os.path.join(build, "fuzz-cov")
     os.makedirs(out, exist_ok=True)
 

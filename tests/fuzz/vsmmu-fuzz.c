@@ -2,6 +2,8 @@
  * libFuzzer targets for the vsmmu (docs/testing.md, "Fuzzing")
  *
  *   vsmmu-emu     virt + vsmmu (emulated) + vsmmu-dma-testdev
+ *   vsmmu-nested  the same with stage=nested: stage-2 and nested STEs,
+ *                 the stage-2 TLBIs, VMID-tagged stage-1 ones
  *   vsmmu-cmdqv   the same with cmdqv=on: CMDQV config, VINTF and VCMDQ pages
  *   vsmmu-accel   accel=on against the simulated host (tests/simhost,
  *                 LD_PRELOAD into this very process) with one assigned
@@ -755,6 +757,14 @@ static GString *cmdline_emu(FuzzTarget *t)
                                    FUZZ_TESTDEV));
 }
 
+static GString *cmdline_nested(FuzzTarget *t)
+{
+    fuzz_kind = FUZZ_EMU;
+    return extra_args(g_string_new(TARGET_NAME " " FUZZ_MACHINE
+                                   "-device vsmmu,primary-bus=pcie.0,"
+                                   "stage=nested " FUZZ_TESTDEV));
+}
+
 static GString *cmdline_cmdqv(FuzzTarget *t)
 {
     fuzz_kind = FUZZ_CMDQV;
@@ -785,6 +795,14 @@ static void register_vsmmu_fuzz_targets(void)
         .description = "vsmmu (emulated) + vsmmu-dma-testdev: register "
                        "pages, tables, queues, DMA, resets",
         .get_init_cmdline = cmdline_emu,
+        .pre_fuzz = vsmmu_pre_fuzz,
+        .fuzz = vsmmu_fuzz,
+    });
+    fuzz_add_target(&(FuzzTarget){
+        .name = "vsmmu-nested",
+        .description = "vsmmu stage=nested (emulated): the same with "
+                       "stage-2-only and nested streams, stage-2 TLBIs",
+        .get_init_cmdline = cmdline_nested,
         .pre_fuzz = vsmmu_pre_fuzz,
         .fuzz = vsmmu_fuzz,
     });
