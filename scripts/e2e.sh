@@ -35,7 +35,8 @@ out=$top/build/e2e
 L1ALL="dt acpi strict msi hotplug fault"
 VSMMUALL="vsmmu-dt vsmmu-acpi vsmmu-strict vsmmu-msi vsmmu-hotplug vsmmu-fault"
 CMDQVALL="cmdqv cmdqv-acpi"
-ALL="$L1ALL $VSMMUALL $CMDQVALL"
+CMDQVACCALL="cmdqv-accel cmdqv-accel-acpi"
+ALL="$L1ALL $VSMMUALL $CMDQVALL $CMDQVACCALL"
 want=${*:-$ALL}
 for s in $want; do
     case " $ALL " in *" $s "*) ;; *) fail "$s: unknown scenario (known: $ALL)" ;; esac
@@ -46,8 +47,10 @@ l1want="" l1vwant=""
 for s in $want; do
     case " $L1ALL " in *" $s "*) l1want="$l1want $s" ;; esac
     case " $VSMMUALL " in *" $s "*) l1vwant="$l1vwant ${s#vsmmu-}" ;; esac
+    case " $CMDQVACCALL " in *" $s "*) l1cwant="${l1cwant:-} $s" ;; esac
 done
-needl1=$l1want$l1vwant
+l1cwant=${l1cwant:-}
+needl1=$l1want$l1vwant$l1cwant
 DISK_MB=8
 TIMEOUT=${E2E_TIMEOUT:-900}     # the whole L0 run, seconds
 
@@ -214,6 +217,25 @@ if [ -n "$l1vwant" ]; then
     wait "$spid"
     rm -f "$out/l0-vsmmu.qmp"
 fi
+clog=$out/l0-cmdqv.log
+if [ -n "$l1cwant" ]; then
+    # L0's vsmmu nests and has the host side of the Tegra241 CMDQV (four
+    # VINTFs): L1's kernel owns VINTF0 and gives a VINTF to its QEMU,
+    # whose L2 guest's VCMDQ pages are L0's own. The counters and "info
+    # vsmmu" (per VINTF) in l0-cmdqv.stats, every command a VCMDQ of a
+    # VINTF consumed (trace vsmmu_cmdqv_vintf_cmd) in l0-cmdqv.trace.
+    rm -f "$out/l0-cmdqv.qmp" "$out/l0-cmdqv.trace"
+    "$top/demo/vsmmu-stats.py" "$out/l0-cmdqv.qmp" vsmmu0 "$TIMEOUT" \
+        vcmdq-commands vcmdq-traps vcmdq-errors >"$out/l0-cmdqv.stats" &
+    spid=$!
+    # shellcheck disable=SC2054,SC2086
+    run_l0 "$clog" "$(echo $l1cwant | tr ' ' ',')" "" \
+        -device vsmmu,primary-bus=pcie.0,stage=nested,cmdqv=on,cmdqv-vintfs=4,id=vsmmu0 \
+        -qmp "unix:$out/l0-cmdqv.qmp,server=on,wait=off" -action shutdown=pause \
+        -trace enable=vsmmu_cmdqv_vintf_cmd -D "$out/l0-cmdqv.trace"
+    wait "$spid"
+    rm -f "$out/l0-cmdqv.qmp"
+fi
 
 # --- check -----------------------------------------------------------------------
 # L: the L0 console of the scenario being checked; its L1 scenario names
@@ -257,6 +279,51 @@ check_l0_vsmmu() {
     [ $((s2 + s12)) -gt 0 ] || fail "$name: no stage-2 TLBI reached L0's vsmmu"
     echo "L1 saw features $f (nesting, S2FWB); L0 vsmmu: translations=$ntr," \
          "commands: TLBI_NH_* $nh, TLBI_S2_IPA $s2, TLBI_S12_VMALL $s12, CFGI_* $cfgi"
+}
+# check_cmdqv_accel SCENARIO: L2 behind L1's accelerated vsmmu with the
+# CMDQV, L1 on L0's vsmmu with the CMDQV host side. The disk read right;
+# L2's CMDQV driver probed and took VCMDQs; L1's QEMU mapped the host's
+# VINTF page into L2 and trapped no VCMDQ access during the read ("info
+# vsmmu" before and after it); L0 ran L2's TLBIs on the VCMDQs of a
+# guest-owned VINTF other than 0, with that VINTF's VMID.
+check_cmdqv_accel() {
+    local s=$1 L=$clog.txt T=$out/l0-cmdqv.trace fw vq bad tr0 tr1 st vl vc vt vv
+    check_read "$s" first
+    grep -q "^\[$s\] hmp: .*mode: accel" "$L" || fail "$s: L1's vsmmu is not in accel mode"
+    grep -q "^\[$s\] hmp: .*cmdqv: .*host VINTF" "$L" ||
+        fail "$s: L1's vsmmu has no host VINTF: $(grep -m2 "^\[$s\] \(hmp: .*cmdqv\|qemu:\)" "$L" | tr '\n' ' ')"
+    grep -q "^\[$s\] hmp: .*VINTF page 0 mapped into the guest" "$L" ||
+        fail "$s: L1's QEMU did not map the host VINTF page into L2"
+    fw=$(get "$s" "firmware " 4)
+    case $s in
+    cmdqv-accel-acpi) [ "$fw" = acpi ] || fail "$s: L2 booted with '$fw', expected acpi" ;;
+    *)                [ "$fw" = dt ] || fail "$s: L2 booted with '$fw', expected dt" ;;
+    esac
+    vq=$(grep "^\[$s\] L2: kmsg: " "$L" | grep -o 'allocated [0-9]* entries for vcmdq[0-9]*' |
+         sed 's/allocated \([0-9]*\) entries for \(vcmdq[0-9]*\)/\2:\1/' | tr '\n' ' ')
+    [ -n "$vq" ] || fail "$s: no VCMDQ allocated by L2's CMDQV driver (dmesg)"
+    bad=$(sed -n "s/^\[$s\] L2: kmsg: //p" "$L" | grep -i -E 'cmdqv|vcmdq|vintf' |
+          grep -i -E 'fail|error|unexpected|timeout|falling back' | head -n 2)
+    [ -z "$bad" ] || fail "$s: L2's CMDQV driver complained: $(tr '\n' ' ' <<<"$bad")"
+    # L1's traps of VCMDQ pages, before and after the read
+    # shellcheck disable=SC2046  # split on purpose
+    set -- $(grep "^\[$s\] hmp: .*vcmdq traps" "$L" | sed 's/.*vcmdq traps \([0-9]*\).*/\1/' | head -n 2)
+    [ $# = 2 ] || fail "$s: no L1 vcmdq trap counts around the read"
+    tr0=$1 tr1=$2
+    [ "$tr1" = "$tr0" ] || fail "$s: L1's QEMU trapped $((tr1 - tr0)) VCMDQ accesses during the read"
+    # L0: a guest-owned VINTF other than 0 ran commands, its TLBIs carry a VMID
+    st=$(sed -n 's/^VSMMU-STATS: //p' "$out/l0-cmdqv.stats")
+    case $st in ""|error*) fail "$s: L0 vsmmu counters: ${st:-none}" ;; esac
+    # (read after L1 powered off: its VINTFs are off again, VMIDs cleared)
+    vl=$(sed -n 's/^VSMMU-INFO: *\(VINTF[1-9][0-9]*\): o[nf]*, guest-owned, VMID [0-9]*, [0-9]* VCMDQs, commands \([1-9][0-9]*\),.*/\1 \2/p' \
+         "$out/l0-cmdqv.stats" | tr '\n' ' ')
+    vc=$(grep -c 'vsmmu_cmdqv_vintf_cmd VINTF[1-9][0-9]* .* hyp_own=0 vmid=[1-9]' "$T")
+    vt=$(grep -c 'vsmmu_cmdqv_vintf_cmd VINTF[1-9][0-9]* .* TLBI_NH_\(VA\|ASID\) hyp_own=0 vmid=[1-9]' "$T")
+    vv=$(grep -c 'vsmmu_cmdqv_vintf_cmd VINTF0 ' "$T")
+    [ "$vt" -gt 0 ] || fail "$s: no TLBI of L2 on a guest-owned VINTF of L0 (l0-cmdqv.trace; VINTFs: ${vl:-none})"
+    echo "L2 took ${vq}; L1's QEMU trapped 0 VCMDQ accesses during the read" \
+         "($tr0 before, $tr1 after); L0, over its cmdqv-accel runs: user VINTFs ${vl:-?}(commands), $vc" \
+         "commands with hyp_own=0 and a VMID (TLBI_NH_VA/ASID $vt), on VINTF0 (L1's own) $vv"
 }
 # check_cmdqv SCENARIO: a CMDQV guest run (run_cmdqv)
 check_cmdqv() {
@@ -321,6 +388,11 @@ for name in $want; do
     case $name in
     cmdqv|cmdqv-acpi)
         check_cmdqv "$name"
+        n=$((n + 1)); continue ;;
+    cmdqv-accel|cmdqv-accel-acpi)
+        L=$clog.txt
+        note=$(check_cmdqv_accel "$name") || { echo "$note"; exit 1; }
+        echo "e2e: $name: PASS sha256 ok, L2 run $(secs_of "$name")s; $note"
         n=$((n + 1)); continue ;;
     vsmmu-*)
         # L1's QEMU finds L0's vsmmu's SSIDSIZE (16) with ssidsize=auto
