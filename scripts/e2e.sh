@@ -35,7 +35,7 @@ out=$top/build/e2e
 L1ALL="dt acpi strict msi hotplug fault"
 VSMMUALL="vsmmu-dt vsmmu-acpi vsmmu-strict vsmmu-msi vsmmu-hotplug vsmmu-fault"
 CMDQVALL="cmdqv cmdqv-acpi"
-CMDQVACCALL="cmdqv-accel cmdqv-accel-acpi"
+CMDQVACCALL="cmdqv-accel cmdqv-accel-acpi nested-ats"
 ALL="$L1ALL $VSMMUALL $CMDQVALL $CMDQVACCALL"
 want=${*:-$ALL}
 for s in $want; do
@@ -229,10 +229,17 @@ if [ -n "$l1cwant" ]; then
         vcmdq-commands vcmdq-traps vcmdq-errors >"$out/l0-cmdqv.stats" &
     spid=$!
     # shellcheck disable=SC2054,SC2086
-    run_l0 "$clog" "$(echo $l1cwant | tr ' ' ',')" "" \
-        -device vsmmu,primary-bus=pcie.0,stage=nested,cmdqv=on,cmdqv-vintfs=4,id=vsmmu0 \
+    # nested-ats: L1's run "ats" assigns L0's virtio-blk function (ATS,
+    # a PCIe endpoint behind a root port: on the root bus it would be a
+    # conventional PCI function, without extended capabilities) to L2;
+    # L0's vsmmu offers ATS
+    run_l0 "$clog" "$(echo $l1cwant | sed 's/nested-ats/ats/' | tr ' ' ',')" "" \
+        -device vsmmu,primary-bus=pcie.0,stage=nested,cmdqv=on,cmdqv-vintfs=4,ats=on,id=vsmmu0 \
+        -drive "if=none,id=vdisk,file=$disk,format=raw,snapshot=on" \
+        -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=04.0 \
+        -device virtio-blk-pci,drive=vdisk,bus=rp1,disable-legacy=on,iommu_platform=on,ats=on \
         -qmp "unix:$out/l0-cmdqv.qmp,server=on,wait=off" -action shutdown=pause \
-        -trace enable=vsmmu_cmdqv_vintf_cmd -D "$out/l0-cmdqv.trace"
+        -trace enable=vsmmu_cmdqv_vintf_cmd -trace enable=vsmmu_cmd -D "$out/l0-cmdqv.trace"
     wait "$spid"
     rm -f "$out/l0-cmdqv.qmp"
 fi
@@ -325,6 +332,38 @@ check_cmdqv_accel() {
          "($tr0 before, $tr1 after); L0, over its cmdqv-accel runs: user VINTFs ${vl:-?}(commands), $vc" \
          "commands with hyp_own=0 and a VMID (TLBI_NH_VA/ASID $vt), on VINTF0 (L1's own) $vv"
 }
+# check_nested_ats: L2 behind L1's accelerated vsmmu (cmdqv=off) with L0's
+# virtio-blk function, ATS on: L2's driver enabled ATS on it, L1's vsmmu
+# forwarded L2's ATC_INVs (virtual StreamID, "info vsmmu" around the
+# read), and ATC_INVs for the function's physical StreamID (its BDF in
+# L1, which is L0's guest) reached L0's vsmmu (from L1's kernel, on a
+# VCMDQ of its VINTF0 or the main queue).
+check_nested_ats() {
+    local s=ats L=$clog.txt T=$out/l0-cmdqv.trace ctl a0 a1 bdf psid hsid l0v l0m vbdf
+    bdf=$(sed -n 's/^L1: virtio-blk 0000:\([0-9a-f:.]*\) .*/\1/p' "$L" | head -n 1)
+    [ -n "$bdf" ] || fail "$name: L1 found no virtio-blk function"
+    # bus:dev.fn -> StreamID (bus << 8 | dev << 3 | fn, one segment)
+    psid=$(( (0x${bdf%%:*} << 8) | (0x$(echo "$bdf" | cut -d: -f2 | cut -d. -f1) << 3) | ${bdf##*.} ))
+    hsid=$(printf '%x' "$psid")
+    check_read ats first
+    grep -q "^\[ats\] hmp: .*mode: accel" "$L" || fail "$name: L1's vsmmu is not in accel mode"
+    grep -q "^\[ats\] hmp: .*ats on" "$L" || fail "$name: L1's vsmmu does not offer ATS: $(grep -m1 "^\[ats\] hmp: .*ats " "$L")"
+    ctl=$(get ats "ats " 5)
+    ctl=${ctl#control=}
+    [ -n "$ctl" ] || fail "$name: L2 found no ATS capability on the assigned function"
+    [ $((ctl & 0x8000)) != 0 ] || fail "$name: L2's SMMU driver left ATS off (control $ctl)"
+    # shellcheck disable=SC2046  # split on purpose
+    set -- $(grep "^\[ats\] hmp: .*atc invs" "$L" | sed 's/.*atc invs \([0-9]*\).*/\1/' | head -n 2)
+    [ $# = 2 ] || fail "$name: no L1 ATC_INV counts around the read"
+    a0=$1 a1=$2
+    [ "$a1" -gt "$a0" ] || fail "$name: L1's vsmmu forwarded no ATC_INV during L2's read"
+    l0v=$(grep -c "vsmmu_cmdqv_vintf_cmd VINTF0 .* ATC_INV hyp_own=1 vmid=[0-9]* sid=0x$hsid\$" "$T")
+    l0m=$(grep -c "vsmmu_cmd cmdq\[[0-9]*\] ATC_INV 0x$(printf '%08x' "$psid")" "$T")
+    [ $((l0v + l0m)) -gt 0 ] || fail "$name: no ATC_INV for StreamID 0x$hsid ($bdf) reached L0's vsmmu"
+    vbdf=$(get ats "nvme " 4)
+    echo "L2 enabled ATS on $vbdf (control $ctl); L1 forwarded $((a1 - a0)) ATC_INVs during the read;" \
+         "L0 took ATC_INV for the physical StreamID 0x$hsid ($bdf): $l0v on L1's VINTF0, $l0m on its main queue"
+}
 # check_cmdqv SCENARIO: a CMDQV guest run (run_cmdqv)
 check_cmdqv() {
     local s=$1 C=$out/$1.log.txt T=$out/$1.trace rc secs sum fw dom irq st bad
@@ -388,6 +427,11 @@ for name in $want; do
     case $name in
     cmdqv|cmdqv-acpi)
         check_cmdqv "$name"
+        n=$((n + 1)); continue ;;
+    nested-ats)
+        L=$clog.txt
+        note=$(check_nested_ats) || { echo "$note"; exit 1; }
+        echo "e2e: $name: PASS sha256 ok, L2 run $(secs_of ats)s; $note"
         n=$((n + 1)); continue ;;
     cmdqv-accel|cmdqv-accel-acpi)
         L=$clog.txt

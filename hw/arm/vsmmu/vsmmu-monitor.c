@@ -77,10 +77,11 @@ static void vsmmu_describe(VsmmuState *s, GString *buf)
     }
     g_string_append_printf(buf, "  commands %" PRIu64 ", batches %" PRIu64
                            ", syncs %" PRIu64 ", events %" PRIu64
-                           ", events lost %" PRIu64 "\n",
+                           ", events lost %" PRIu64 ", atc invs %" PRIu64
+                           "\n",
                            s->stats.commands, s->stats.batches,
                            s->stats.syncs, s->stats.events,
-                           s->stats.events_lost);
+                           s->stats.events_lost, s->stats.atc_invs);
     if (s->backend->info_stats) {
         s->backend->info_stats(s, buf);
     }
