@@ -76,7 +76,8 @@ def main():
     args = sys.argv[3:]
     check_order = "--check-order" in args
     targets = [a for a in args if a != "--check-order"] or [
-        "vsmmu-emu", "vsmmu-cmdqv", "vsmmu-cmdqv-host", "vsmmu-accel"]
+        "vsmmu-emu", "vsmmu-nested", "vsmmu-cmdqv", "vsmmu-cmdqv-host",
+        "vsmmu-accel"]
     out = os.path.join(build, "fuzz-cov")
     os.makedirs(out, exist_ok=True)
 

@@ -30,6 +30,11 @@ STRTAB, L2STRTAB, CMDQ, EVTQ, VCMDQ0, VCMDQ1 = (0x00000, 0x04000, 0x10000,
                                                 0x20000, 0x28000, 0x2c000)
 CD, PT_L1, PT_L2, PT_L3, MSI_SLOT, BUF = (0x30000, 0x40000, 0x41000, 0x42000,
                                          0x4f000, 0x80000)
+# Stage 2 tables (vsmmu-nested): level 1, level 2, level 3
+S2_L1, S2_L2, S2_L3 = 0x50000, 0x51000, 0x52000
+# Stage 2 maps the 2 MiB of RAM around the region at IPA PA + IPA_OFF
+IPA_OFF = 0x40000000
+VMID = 5
 IOVA = 0x10000000
 ASID = 1
 
@@ -179,6 +184,30 @@ def pte_page(pa, write=True):
     return pa | 3 | (1 << 6 if write else 3 << 6) | 3 << 8 | 1 << 10
 
 
+def s2_fields(vmid=VMID, t0sz=25, sl0=1, tg=0, extra2=0):
+    # S2T0SZ, S2SL0, WB inner-shareable walks, S2TG, S2PS 44 bits,
+    # S2AA64, S2PTW, S2R; S2TTB at S2_L1
+    w2 = (vmid | t0sz << 32 | sl0 << 38 | 1 << 40 | 1 << 42 | 3 << 44 |
+          tg << 46 | 4 << 48 | 1 << 51 | 1 << 54 | 1 << 58) | extra2
+    return [w2, REGION + S2_L1]
+
+
+def ste_s2(**kw):
+    return [1 | 6 << 1, 1 << 44] + s2_fields(**kw) + [0, 0, 0, 0]
+
+
+def ste_nested(cd_ipa, s1dss=0, **kw):
+    w0 = 1 | 7 << 1 | (cd_ipa & ~0x3f)
+    w1 = s1dss | 1 << 2 | 1 << 4 | 3 << 6 | 1 << 44
+    return [w0, w1] + s2_fields(**kw) + [0, 0, 0, 0]
+
+
+def s2_desc(pa, write=True, read=True, af=True):
+    # MemAttr Normal WB, S2AP, inner shareable, AF
+    return (pa | 0xf << 2 | (1 << 6 if read else 0) |
+            (1 << 7 if write else 0) | 3 << 8 | (1 << 10 if af else 0))
+
+
 def cmd(op, w0=0, w1=0):
     return (op | w0, w1)
 
@@ -214,6 +243,19 @@ def tlbi_nh_va(asid, va, leaf=1, num=0, scale=0, tg=0, ttl=0):
 
 def tlbi_nh_vaa(va, leaf=1):
     return cmd(0x13, 0, leaf | (va & ~0xfff))
+
+
+def with_vmid(c, vmid=VMID):
+    return (c[0] | vmid << 32, c[1])
+
+
+def tlbi_s2_ipa(ipa, vmid=VMID, leaf=1, num=0, scale=0, tg=0, ttl=0):
+    return cmd(0x2a, vmid << 32 | num << 12 | scale << 20,
+               leaf | ttl << 8 | tg << 10 | (ipa & 0xffffffffff000))
+
+
+def tlbi_s12_vmall(vmid=VMID):
+    return cmd(0x28, vmid << 32)
 
 
 def prefetch_config(sid):
@@ -296,6 +338,30 @@ def s1_stream(p, sid, fmt="linear", write=True):
     if fmt == "2lvl":
         l1std(p, sid)
     p.words(ste_at(sid, fmt), ste_s1(REGION + CD))
+    p.cmds([cfgi_ste(sid), cfgi_cd(sid), sync()])
+
+
+def s2_tables(p, data_pages=8, write=True):
+    """Stage 2: a 2 MiB block maps the RAM of the region at IPA PA +
+    IPA_OFF; the next 2 MiB of IPA maps @data_pages 4 KiB pages onto BUF"""
+    base = REGION & ~0x1fffff
+    p.words(S2_L1 + ((base + IPA_OFF) >> 30) * 8, [(REGION + S2_L2) | 3])
+    p.words(S2_L2 + (((base + IPA_OFF) >> 21) & 0x1ff) * 8,
+            [s2_desc(base) | 1, (REGION + S2_L3) | 3])
+    p.words(S2_L3, [s2_desc(REGION + BUF + i * 0x1000, write) | 3
+                    for i in range(data_pages)])
+
+
+def nested_stream(p, sid, s1dss=0):
+    """Stage 1 over stage 2: the CD and the stage-1 tables at IPAs"""
+    s2_tables(p)
+    p.words(PT_L1, [(REGION + PT_L2 + IPA_OFF) | 3])
+    p.words(PT_L2 + ((IOVA >> 21) & 0x1ff) * 8,
+            [(REGION + PT_L3 + IPA_OFF) | 3])
+    p.words(PT_L3, [pte_page(REGION + BUF + i * 0x1000 + IPA_OFF)
+                    for i in range(16)])
+    p.words(CD, cd_4k(REGION + PT_L1 + IPA_OFF))
+    p.words(ste_at(sid, "linear"), ste_nested(REGION + CD + IPA_OFF, s1dss))
     p.cmds([cfgi_ste(sid), cfgi_cd(sid), sync()])
 
 
@@ -415,6 +481,79 @@ def emu_seeds(sid=TESTDEV_SID):
     p.r(CMDQ_CONS)
     p.cmds([sync()])
     seeds["cmdq-batch"] = p
+    return seeds
+
+
+def nested_seeds(sid=TESTDEV_SID):
+    """vsmmu-nested: stage-2-only and nested streams, the stage-2 TLBIs,
+    stage-2 faults and bad stage-2 STEs"""
+    seeds = {}
+    s2_data = (REGION & ~0x1fffff) + IPA_OFF + 0x200000   # the L3 pages
+
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    s2_tables(p)
+    p.words(ste_at(sid, "linear"), ste_s2())
+    p.cmds([cfgi_ste(sid), sync()])
+    p.mem(BUF, bytes(range(256)) * 4)
+    p.dma(0, src=s2_data, dst=s2_data + 0x1000, length=0x400)
+    p.dma(1, dst=REGION + BUF + IPA_OFF + 0x2000, length=0x800, pattern=0x5a)
+    p.dma(0, src=s2_data + 0x100000, dst=s2_data, length=0x10)   # S2 fault
+    p.cmds([tlbi_s2_ipa(s2_data, num=3, scale=0, tg=1, ttl=3),
+            tlbi_s12_vmall(), sync()])
+    p.dma(2, src=s2_data, length=0x4000, stride=0x1000, it=2)
+    p.irq(3)
+    seeds["s2-only"] = p
+
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    nested_stream(p, sid)
+    dma_traffic(p)
+    p.cmds([with_vmid(tlbi_nh_va(ASID, IOVA)), with_vmid(tlbi_nh_asid(ASID)),
+            tlbi_s2_ipa(REGION + BUF + IPA_OFF), with_vmid(tlbi_nh_all()),
+            sync()])
+    p.dma(0, src=IOVA, dst=IOVA + 0x3000, length=0x100)
+    p.cmds([tlbi_s12_vmall(), with_vmid(tlbi_nh_vaa(IOVA)), sync()])
+    seeds["nested"] = p
+
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    nested_stream(p, sid)
+    # stage 2 forgets the window: CD fetch and table walks fault (S2)
+    p.words(S2_L2 + ((((REGION & ~0x1fffff) + IPA_OFF) >> 21) & 0x1ff) * 8,
+            [0])
+    p.cmds([tlbi_s12_vmall(), cfgi_all(), sync()])
+    p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x10)
+    p.irq(3)
+    # ... and an S2 without read on the data
+    p.words(S2_L3, [s2_desc(REGION + BUF, write=True, read=False) | 3])
+    p.dma(0, src=s2_data, dst=s2_data + 0x1000, length=0x10)
+    seeds["nested-s2-faults"] = p
+
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    s2_tables(p)
+    for i, extra in enumerate([0, 1 << 52, 1 << 57, 3 << 46, 3 << 38,
+                               (63 << 32)]):
+        ste = ste_s2(extra2=extra)
+        if i == 5:
+            ste[2] &= ~(0x3f << 32)
+            ste[2] |= extra
+        p.words(ste_at(sid, "linear"), ste)
+        p.cmds([cfgi_ste(sid), sync()])
+        p.dma(0, src=IPA_OFF + REGION + BUF, dst=IPA_OFF + REGION + BUF,
+              length=8)
+    p.irq(3)
+    seeds["bad-s2-ste"] = p
+
+    # two stage-1 seeds of vsmmu-emu: S1 streams tagged with a VMID
+    for name, prog in emu_seeds(sid).items():
+        if name in ("s1-linear", "s1-2lvl-range-tlbi"):
+            seeds["s1-" + name] = prog
     return seeds
 
 
@@ -1026,6 +1165,7 @@ def main():
         if name in ("s1-linear", "sync-msi-cerror"):
             host["smmu-" + name] = prog
     for target, seeds in (("vsmmu-emu", emu),
+                          ("vsmmu-nested", nested_seeds()),
                           ("vsmmu-cmdqv", cmdqv),
                           ("vsmmu-cmdqv-host", host),
                           ("vsmmu-accel", accel_seeds())):

@@ -3,6 +3,9 @@
  *
  *   vsmmu-emu     virt + vsmmu (emulated, ats=on, msi-window=on) +
  *                 vsmmu-dma-testdev + vsmmu-ats-testdev
+ *   vsmmu-nested  virt + vsmmu stage=nested + vsmmu-dma-testdev: stage-2
+ *                 and nested STEs, the stage-2 TLBIs, VMID-tagged stage-1
+ *                 ones
  *   vsmmu-cmdqv   cmdqv=on (the guest's view): CMDQV config, VINTF and VCMDQ
  *                 pages; no ATS
  *   vsmmu-cmdqv-host  cmdqv=on with cmdqv-vintfs=4 (the guest is the host:
@@ -506,11 +509,10 @@ static void op_dma(QTestState *s, Rd *r)
         cmd |= 0x100;
     }
     /*
-     * Writes into the virt board's flash window [0, 128 MiB) move to RAM:
-     * with SMMUEN clear (bypass) they would reach the flash model, whose
-     * command emulation is not ours and slow enough to pass for a hang.
-     * Reads stay anywhere (IOVA 0 in bypass was the first finding,
-     * tests/fuzz/corpus/vsmmu-emu/regressions/gbpa-bypass-iova0).
+     * Writes into the virt board's flash window [0, 128 MiB) move to RAM,
+     * where they mean something (the flash is out of the address map, see
+     * flash_unmap()). Reads stay anywhere (IOVA 0 in bypass was the first
+     * finding, tests/fuzz/corpus/vsmmu-emu/regressions/gbpa-bypass-iova0).
      */
     if (dst < VIRT_FLASH_END) {
         dst += 0x40000000;
@@ -1342,6 +1344,15 @@ static GString *cmdline_emu(FuzzTarget *t)
                                    FUZZ_TESTDEV FUZZ_ATS_TESTDEV));
 }
 
+static GString *cmdline_nested(FuzzTarget *t)
+{
+    fuzz_kind = FUZZ_EMU;
+    return extra_args(g_string_new(TARGET_NAME " " FUZZ_MACHINE
+                                   "-device vsmmu,primary-bus=pcie.0,"
+                                   "stage=nested,ats=on "
+                                   FUZZ_TESTDEV FUZZ_ATS_TESTDEV));
+}
+
 static GString *cmdline_cmdqv(FuzzTarget *t)
 {
     fuzz_kind = FUZZ_CMDQV;
@@ -1386,6 +1397,14 @@ static void register_vsmmu_fuzz_targets(void)
                        "devices: register pages, tables, queues, DMA, ATS, "
                        "resets",
         .get_init_cmdline = cmdline_emu,
+        .pre_fuzz = vsmmu_pre_fuzz,
+        .fuzz = vsmmu_fuzz,
+    });
+    fuzz_add_target(&(FuzzTarget){
+        .name = "vsmmu-nested",
+        .description = "vsmmu stage=nested (emulated): the same with "
+                       "stage-2-only and nested streams, stage-2 TLBIs",
+        .get_init_cmdline = cmdline_nested,
         .pre_fuzz = vsmmu_pre_fuzz,
         .fuzz = vsmmu_fuzz,
     });

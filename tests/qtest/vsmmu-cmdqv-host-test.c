@@ -602,18 +602,7 @@ static void test_vmid(void)
 #define S2_VMID_B       9
 #define DEV_B_DEVFN     QPCI_DEVFN(0x1c, 0)
 
-FIELD(STE2, S2VMID,  0, 16)
-FIELD(STE2, S2T0SZ, 32, 6)
-FIELD(STE2, S2SL0,  38, 2)
-FIELD(STE2, S2IR0,  40, 2)
-FIELD(STE2, S2OR0,  42, 2)
-FIELD(STE2, S2SH0,  44, 2)
-FIELD(STE2, S2TG,   46, 2)
-FIELD(STE2, S2PS,   48, 3)
-FIELD(STE2, S2AA64, 51, 1)
-FIELD(STE2, S2R,    58, 1)
-FIELD(STE3, S2TTB,   4, 48)
-#define STE_CONFIG_NESTED 0x7
+/* STE2/STE3 fields and STE_CONFIG_NESTED: vsmmu-qtest-lib.h */
 
 /* Does the vsmmu have a "stage" property (part A of issue 15)? */
 static bool have_stage2(void)

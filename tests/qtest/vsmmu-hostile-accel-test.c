@@ -963,14 +963,20 @@ static void test_cmdqv_vevent_garbage(void)
     h.f.sh->ctl->vevent_seq_jump = 77;
     h.f.sh->ctl->vevent_seq_jump_count = 1;
     g_assert_cmpint(simhost_cmdqv_error(h.f.sh, 0, 0), ==, 0);
-    for (int i = 0; i < 1000 && qstat(&h, "x-stats-vcmdq-irqs") == irqs;
-         i++) {
+    /*
+     * Both records are handled in later main-loop turns, in an order the
+     * test does not know (the truncated one may bring the rebuild that
+     * raises the interrupt first): wait for queue 0's bit itself
+     */
+    for (int i = 0; i < 2000 &&
+         !(qtest_readl(c.qts, c.base + CMDQV_VINTF0_BASE +
+                       A_VINTF_LVCMDQ_ERR_MAP) & 1); i++) {
         g_usleep(1000);
     }
     assert_alive(&h);
-    g_assert_cmpuint(qstat(&h, "x-stats-vcmdq-irqs"), >, irqs);
     g_assert_cmphex(qtest_readl(c.qts, c.base + CMDQV_VINTF0_BASE +
                                 A_VINTF_LVCMDQ_ERR_MAP) & 1, ==, 1);
+    g_assert_cmpuint(qstat(&h, "x-stats-vcmdq-irqs"), >, irqs);
     g_free(hostile_end(&h));
 }
 

@@ -340,6 +340,58 @@ void vsmmu_ste_s1(uint64_t *ste, uint64_t cd_ptr, unsigned s1fmt,
     ste[1] = FIELD_DP64(ste[1], STE1, SHCFG, STE_SHCFG_INCOMING);
 }
 
+void vsmmu_ste_set_s2(uint64_t *ste, const VsmmuPgtable *s2, uint16_t vmid)
+{
+    unsigned tg, sl0;
+
+    g_assert_true(s2->stage2);
+    switch (s2->granule_shift) {
+    case 12:
+        tg = STE_S2TG_4K;
+        sl0 = 2 - s2->start_level;
+        break;
+    case 14:
+        tg = STE_S2TG_16K;
+        sl0 = 3 - s2->start_level;
+        break;
+    default:
+        tg = STE_S2TG_64K;
+        sl0 = 3 - s2->start_level;
+        break;
+    }
+    ste[2] = 0;
+    ste[2] = FIELD_DP64(ste[2], STE2, S2VMID, vmid);
+    ste[2] = FIELD_DP64(ste[2], STE2, S2T0SZ, 64 - s2->va_bits);
+    ste[2] = FIELD_DP64(ste[2], STE2, S2SL0, sl0);
+    ste[2] = FIELD_DP64(ste[2], STE2, S2IR0, 1);
+    ste[2] = FIELD_DP64(ste[2], STE2, S2OR0, 1);
+    ste[2] = FIELD_DP64(ste[2], STE2, S2SH0, 3);
+    ste[2] = FIELD_DP64(ste[2], STE2, S2TG, tg);
+    ste[2] = FIELD_DP64(ste[2], STE2, S2PS, CD_IPS_44);
+    ste[2] = FIELD_DP64(ste[2], STE2, S2AA64, 1);
+    ste[2] = FIELD_DP64(ste[2], STE2, S2PTW, 1);
+    ste[2] = FIELD_DP64(ste[2], STE2, S2R, 1);
+    ste[3] = FIELD_DP64(0, STE3, S2TTB, s2->root >> 4);
+}
+
+void vsmmu_ste_s2(uint64_t *ste, const VsmmuPgtable *s2, uint16_t vmid)
+{
+    memset(ste, 0, VSMMU_STE_SIZE);
+    ste[0] = FIELD_DP64(ste[0], STE0, V, 1);
+    ste[0] = FIELD_DP64(ste[0], STE0, CONFIG, STE_CONFIG_S2);
+    ste[1] = FIELD_DP64(ste[1], STE1, SHCFG, STE_SHCFG_INCOMING);
+    vsmmu_ste_set_s2(ste, s2, vmid);
+}
+
+void vsmmu_ste_nested(uint64_t *ste, const VsmmuCdTable *tab, unsigned s1dss,
+                      const VsmmuPgtable *s2, uint16_t vmid)
+{
+    vsmmu_ste_s1(ste, tab->base + tab->ipa_offset, tab->fmt, tab->cdmax,
+                 s1dss);
+    ste[0] = FIELD_DP64(ste[0], STE0, CONFIG, STE_CONFIG_NESTED);
+    vsmmu_ste_set_s2(ste, s2, vmid);
+}
+
 void vsmmu_ste_write(VsmmuQtest *t, uint32_t sid, const uint64_t *ste)
 {
     uint64_t addr = vsmmu_ste_addr(t, sid);
@@ -359,6 +411,7 @@ void vsmmu_cd_table_linear(VsmmuQtest *t, VsmmuCdTable *tab, unsigned cdmax)
 
     tab->base = vsmmu_alloc(t, size, size);
     tab->fmt = STE_S1FMT_LINEAR;
+    tab->ipa_offset = 0;
     tab->cdmax = cdmax;
 }
 
@@ -377,6 +430,7 @@ void vsmmu_cd_table_2lvl(VsmmuQtest *t, VsmmuCdTable *tab, unsigned cdmax,
 
     tab->base = vsmmu_alloc(t, size, size);
     tab->fmt = fmt;
+    tab->ipa_offset = 0;
     tab->cdmax = cdmax;
 }
 
@@ -395,11 +449,11 @@ uint64_t vsmmu_cd_addr(VsmmuQtest *t, VsmmuCdTable *tab, uint32_t ssid)
         uint64_t l2_size = (uint64_t)VSMMU_CD_SIZE << split;
 
         l2 = vsmmu_alloc(t, l2_size, l2_size);
-        desc = FIELD_DP64(0, L1CD, L2PTR, l2 >> 12);
+        desc = FIELD_DP64(0, L1CD, L2PTR, (l2 + tab->ipa_offset) >> 12);
         desc = FIELD_DP64(desc, L1CD, V, 1);
         mem_writeq(t, l1, desc);
     }
-    l2 = FIELD_EX64(desc, L1CD, L2PTR) << 12;
+    l2 = (FIELD_EX64(desc, L1CD, L2PTR) << 12) - tab->ipa_offset;
     return l2 + (uint64_t)(ssid & ((1u << split) - 1)) * VSMMU_CD_SIZE;
 }
 
@@ -448,7 +502,8 @@ void vsmmu_cd_for_pgtable(uint64_t *cd, const VsmmuPgtable *pt,
     cd[0] = FIELD_DP64(cd[0], CD0, R, 1);
     cd[0] = FIELD_DP64(cd[0], CD0, A, 1);
     cd[0] = FIELD_DP64(cd[0], CD0, ASID, asid);
-    cd[1] = FIELD_DP64(cd[1], CD1, TTB0, pt->root >> 4);
+    cd[1] = FIELD_DP64(cd[1], CD1, TTB0,
+                       (pt->root + pt->table_ipa_offset) >> 4);
     cd[3] = VSMMU_QTEST_MAIR;
 }
 
@@ -506,13 +561,41 @@ void vsmmu_pt_init(VsmmuQtest *t, VsmmuPgtable *pt, unsigned granule,
     levels = DIV_ROUND_UP(va_bits - pt->granule_shift, pt_bits_per_level(pt));
     pt->start_level = 4 - levels;
     g_assert(pt->start_level >= 0);
+    pt->stage2 = false;
+    pt->table_ipa_offset = 0;
     /* One granule, aligned to it: at least the starting table's size */
     pt->root = vsmmu_alloc(t, granule, granule);
 }
 
-static uint64_t pt_leaf_attrs(unsigned flags)
+void vsmmu_s2pt_init(VsmmuQtest *t, VsmmuPgtable *pt, unsigned granule,
+                     unsigned ias_bits, int start_level)
+{
+    uint64_t size;
+
+    vsmmu_pt_init(t, pt, granule, ias_bits);
+    pt->stage2 = true;
+    /* A walk may start deeper than the minimum (concatenated tables) */
+    g_assert(start_level >= pt->start_level && start_level <= 3);
+    pt->start_level = start_level;
+    /* The first level's tables, aligned to their total size */
+    size = MAX(8ULL << (ias_bits - pt_level_shift(pt, start_level)), 64);
+    g_assert_cmpuint(size, <=, 16ULL << pt->granule_shift);
+    pt->root = vsmmu_alloc(t, size, size);
+}
+
+static uint64_t pt_leaf_attrs(const VsmmuPgtable *pt, unsigned flags)
 {
     uint64_t d = 0;
+
+    if (pt->stage2) {
+        /* MemAttr[5:2] Normal write-back, S2AP[7:6] = write, read */
+        d = deposit64(d, 2, 4, 0xf);
+        d = deposit64(d, 6, 1, !(flags & VSMMU_PT_NO_READ));
+        d = deposit64(d, 7, 1, !!(flags & VSMMU_PT_WRITE));
+        d = FIELD_DP64(d, PTE, SH, 3);
+        d = FIELD_DP64(d, PTE, AF, !(flags & VSMMU_PT_NO_AF));
+        return d;
+    }
 
     d = FIELD_DP64(d, PTE, ATTRINDX, PTE_ATTRINDX_NORMAL);
     d = FIELD_DP64(d, PTE, AP, (flags & VSMMU_PT_WRITE) ? PTE_AP_RW_ALL :
@@ -542,12 +625,13 @@ static uint64_t pt_walk_to(VsmmuPgtable *pt, uint64_t iova, int level,
                 return 0;
             }
             table = vsmmu_alloc(pt->t, granule, granule);
-            mem_writeq(pt->t, slot, table | 0x3);
+            mem_writeq(pt->t, slot, (table + pt->table_ipa_offset) | 0x3);
             continue;
         }
         /* A block where a table is wanted: the caller mixed sizes */
         g_assert(FIELD_EX64(desc, PTE, TYPE));
-        table = desc & pt_oa_mask(pt->granule_shift);
+        table = (desc & pt_oa_mask(pt->granule_shift)) -
+                pt->table_ipa_offset;
     }
     return table + pt_index(pt, level, iova) * 8;
 }
@@ -562,7 +646,7 @@ void vsmmu_pt_map(VsmmuPgtable *pt, uint64_t iova, uint64_t pa,
         uint64_t slot = pt_walk_to(pt, iova + off, 3, true);
 
         mem_writeq(pt->t, slot, ((pa + off) & pt_oa_mask(pt->granule_shift)) |
-                   pt_leaf_attrs(flags) | 0x3);
+                   pt_leaf_attrs(pt, flags) | 0x3);
     }
 }
 
@@ -578,7 +662,7 @@ void vsmmu_pt_map_block(VsmmuPgtable *pt, uint64_t iova, uint64_t pa,
     g_assert(QEMU_IS_ALIGNED(iova | pa, 1ULL << shift));
     slot = pt_walk_to(pt, iova, level, true);
     mem_writeq(pt->t, slot, (pa & pt_oa_mask(shift)) |
-               pt_leaf_attrs(flags) | 0x1);
+               pt_leaf_attrs(pt, flags) | 0x1);
 }
 
 /* Leaf descriptor address for @iova and its level, 0 if unmapped */
@@ -597,7 +681,8 @@ static uint64_t pt_find_leaf(VsmmuPgtable *pt, uint64_t iova, int *level)
             *level = l;
             return slot;
         }
-        table = desc & pt_oa_mask(pt->granule_shift);
+        table = (desc & pt_oa_mask(pt->granule_shift)) -
+                pt->table_ipa_offset;
     }
     return 0;
 }
@@ -758,6 +843,41 @@ VsmmuCmd vsmmu_cmd_tlbi_nh_vaa(uint64_t va, bool leaf)
 VsmmuCmd vsmmu_cmd_tlbi_nsnh_all(void)
 {
     return cmd_op(CMD_TLBI_NSNH_ALL);
+}
+
+VsmmuCmd vsmmu_cmd_tlbi_s2_ipa_range(uint16_t vmid, uint64_t ipa, bool leaf,
+                                     unsigned tg, unsigned ttl, unsigned num,
+                                     unsigned scale)
+{
+    VsmmuCmd c = cmd_op(CMD_TLBI_S2_IPA);
+
+    c.word[0] = FIELD_DP64(c.word[0], CMD0, NUM, num);
+    c.word[0] = FIELD_DP64(c.word[0], CMD0, SCALE, scale);
+    c.word[0] = FIELD_DP64(c.word[0], CMD0, VMID, vmid);
+    c.word[1] = FIELD_DP64(c.word[1], CMD1, LEAF, leaf);
+    c.word[1] = FIELD_DP64(c.word[1], CMD1, TTL, ttl);
+    c.word[1] = FIELD_DP64(c.word[1], CMD1, TG, tg);
+    c.word[1] = FIELD_DP64(c.word[1], CMD1, IPA, ipa >> 12);
+    return c;
+}
+
+VsmmuCmd vsmmu_cmd_tlbi_s2_ipa(uint16_t vmid, uint64_t ipa, bool leaf)
+{
+    return vsmmu_cmd_tlbi_s2_ipa_range(vmid, ipa, leaf, 0, 0, 0, 0);
+}
+
+VsmmuCmd vsmmu_cmd_tlbi_s12_vmall(uint16_t vmid)
+{
+    VsmmuCmd c = cmd_op(CMD_TLBI_S12_VMALL);
+
+    c.word[0] = FIELD_DP64(c.word[0], CMD0, VMID, vmid);
+    return c;
+}
+
+VsmmuCmd vsmmu_cmd_with_vmid(VsmmuCmd c, uint16_t vmid)
+{
+    c.word[0] = FIELD_DP64(c.word[0], CMD0, VMID, vmid);
+    return c;
 }
 
 VsmmuCmd vsmmu_cmd_atc_inv(uint32_t sid, uint64_t addr, unsigned size)

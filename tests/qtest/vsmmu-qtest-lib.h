@@ -69,11 +69,35 @@ FIELD(STE1, S1STALLD,     27, 1)    /* STE[91] */
 FIELD(STE1, EATS,         28, 2)    /* STE[93:92] */
 FIELD(STE1, STRW,         30, 2)    /* STE[95:94] */
 FIELD(STE1, SHCFG,        44, 2)    /* STE[109:108] */
+FIELD(STE1, S2FWB,        25, 1)    /* STE[89] */
+FIELD(STE2, S2VMID,        0, 16)   /* STE[143:128] */
+FIELD(STE2, S2T0SZ,       32, 6)    /* STE[165:160] */
+FIELD(STE2, S2SL0,        38, 2)    /* STE[167:166] */
+FIELD(STE2, S2IR0,        40, 2)
+FIELD(STE2, S2OR0,        42, 2)
+FIELD(STE2, S2SH0,        44, 2)
+FIELD(STE2, S2TG,         46, 2)    /* STE[175:174]: 0 4K, 1 64K, 2 16K */
+FIELD(STE2, S2PS,         48, 3)    /* STE[178:176] */
+FIELD(STE2, S2AA64,       51, 1)    /* STE[179] */
+FIELD(STE2, S2ENDI,       52, 1)
+FIELD(STE2, S2AFFD,       53, 1)
+FIELD(STE2, S2PTW,        54, 1)
+FIELD(STE2, S2HD,         55, 1)
+FIELD(STE2, S2HA,         56, 1)
+FIELD(STE2, S2S,          57, 1)
+FIELD(STE2, S2R,          58, 1)    /* STE[186] */
+FIELD(STE3, S2TTB,         4, 48)   /* STE[243:196]: address bits [51:4] */
 
 /* STE.Config */
 #define STE_CONFIG_ABORT        0x0     /* 0b000: abort, no event */
 #define STE_CONFIG_BYPASS       0x4     /* 0b100: S1 and S2 bypass */
 #define STE_CONFIG_S1           0x5     /* 0b101: S1 translate, S2 bypass */
+#define STE_CONFIG_S2           0x6     /* 0b110: S1 bypass, S2 translate */
+#define STE_CONFIG_NESTED       0x7     /* 0b111: S1 over S2 */
+/* STE.S2TG */
+#define STE_S2TG_4K             0x0
+#define STE_S2TG_64K            0x1
+#define STE_S2TG_16K            0x2
 /* STE.S1Fmt */
 #define STE_S1FMT_LINEAR        0x0
 #define STE_S1FMT_2LVL_4K       0x1     /* 4 KiB L2 tables of 64 CDs */
@@ -199,6 +223,8 @@ typedef struct VsmmuCmd {
 #define CMD_TLBI_NH_VA          0x12
 #define CMD_TLBI_NH_VAA         0x13
 #define CMD_TLBI_EL2_ALL        0x20
+#define CMD_TLBI_S12_VMALL      0x28
+#define CMD_TLBI_S2_IPA         0x2a
 #define CMD_TLBI_NSNH_ALL       0x30
 #define CMD_ATC_INV             0x40
 #define CMD_SYNC                0x46
@@ -224,6 +250,7 @@ FIELD(CMD1, STE_RANGE,     0, 5)    /* CFGI_STE_RANGE: Range [68:64] */
 FIELD(CMD1, TTL,           8, 2)    /* TLBI VA: TTL [73:72] */
 FIELD(CMD1, TG,           10, 2)    /* TLBI VA: TG [75:74] */
 FIELD(CMD1, ADDR,         12, 52)   /* VA [63:12] */
+FIELD(CMD1, IPA,          12, 40)   /* TLBI_S2_IPA: IPA [51:12] */
 FIELD(CMD1, PREFETCH_SIZE, 0, 5)    /* PREFETCH_ADDR: Size [68:64] */
 FIELD(CMD1, ATC_SIZE,      0, 6)    /* ATC_INV: Size [69:64] */
 FIELD(CMD1, MSIADDR,       2, 54)   /* CMD_SYNC: MSIAddr [55:2] */
@@ -265,6 +292,14 @@ VsmmuCmd vsmmu_cmd_tlbi_nh_va_range(uint16_t asid, uint64_t va, bool leaf,
                                     unsigned tg, unsigned ttl, unsigned num,
                                     unsigned scale);
 VsmmuCmd vsmmu_cmd_tlbi_nsnh_all(void);
+/* Stage 2 (IDR0.S2P): IPA range as for TLBI_NH_VA, all of a VMID */
+VsmmuCmd vsmmu_cmd_tlbi_s2_ipa_range(uint16_t vmid, uint64_t ipa, bool leaf,
+                                     unsigned tg, unsigned ttl, unsigned num,
+                                     unsigned scale);
+VsmmuCmd vsmmu_cmd_tlbi_s2_ipa(uint16_t vmid, uint64_t ipa, bool leaf);
+VsmmuCmd vsmmu_cmd_tlbi_s12_vmall(uint16_t vmid);
+/* A TLBI_NH_* with its VMID field set (an SMMU with stage 2 matches it) */
+VsmmuCmd vsmmu_cmd_with_vmid(VsmmuCmd c, uint16_t vmid);
 VsmmuCmd vsmmu_cmd_atc_inv(uint32_t sid, uint64_t addr, unsigned size);
 VsmmuCmd vsmmu_cmd_sync(unsigned cs, uint64_t msi_addr, uint32_t msi_data);
 VsmmuCmd vsmmu_cmd_raw(uint64_t w0, uint64_t w1);
@@ -313,6 +348,7 @@ FIELD(EVT1, CLASS,        40, 2)    /* [105:104] */
  * F_WALK_EABT), the IPA of stage 2 faults otherwise
  */
 FIELD(EVT3, FETCHADDR,     3, 53)   /* address bits [55:3] */
+FIELD(EVT3, IPA,          12, 40)   /* stage 2 faults: IPA [51:12] */
 
 #define VSMMU_EVT_SIZE          32
 #define VSMMU_CMD_SIZE          16
@@ -335,6 +371,12 @@ static inline uint64_t vsmmu_evt_input_addr(const VsmmuEvent *e)
 static inline uint64_t vsmmu_evt_fetch_addr(const VsmmuEvent *e)
 {
     return FIELD_EX64(e->word[3], EVT3, FETCHADDR) << 3;
+}
+
+/* The IPA of a stage 2 fault (EVT.S2 = 1), page-aligned */
+static inline uint64_t vsmmu_evt_ipa(const VsmmuEvent *e)
+{
+    return FIELD_EX64(e->word[3], EVT3, IPA) << 12;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -445,9 +487,14 @@ void vsmmu_write_words(VsmmuQtest *t, uint64_t addr, const uint64_t *w,
 /* ---------------------------------------------------------------------- */
 
 typedef struct VsmmuCdTable {
-    uint64_t base;              /* what goes in STE.S1ContextPtr */
+    uint64_t base;              /* physical address of the table */
     unsigned fmt;               /* STE_S1FMT_* */
     unsigned cdmax;             /* STE.S1CDMax */
+    /*
+     * Nested: the SMMU sees the table at IPA = PA + ipa_offset (a stage 2
+     * maps it so); STE.S1ContextPtr and L1 descriptors hold IPAs
+     */
+    uint64_t ipa_offset;
 } VsmmuCdTable;
 
 /* One CD (cdmax 0) or a linear table of 2^cdmax */
@@ -466,17 +513,32 @@ void vsmmu_cd_write(VsmmuQtest *t, uint64_t addr, const uint64_t *cd);
 typedef struct VsmmuPgtable {
     VsmmuQtest *t;
     unsigned granule_shift;     /* 12, 14 or 16 */
-    unsigned va_bits;           /* 64 - T0SZ */
+    unsigned va_bits;           /* 64 - T0SZ (stage 2: 64 - S2T0SZ) */
     int start_level;
-    uint64_t root;              /* TTB0 */
+    uint64_t root;              /* physical address of the first table */
+    bool stage2;                /* stage 2 descriptors (S2AP, MemAttr) */
+    /*
+     * Nested stage 1: the SMMU reads the tables at IPA = PA + this (a
+     * stage 2 maps them so); TTB0 and table descriptors hold IPAs
+     */
+    uint64_t table_ipa_offset;
 } VsmmuPgtable;
 
-#define VSMMU_PT_READ           0       /* always readable */
+#define VSMMU_PT_READ           0       /* readable (stage 1: always) */
 #define VSMMU_PT_WRITE          (1u << 0)
 #define VSMMU_PT_NO_AF          (1u << 1)   /* leave AF clear */
+#define VSMMU_PT_NO_READ        (1u << 2)   /* stage 2: S2AP without read */
 
 void vsmmu_pt_init(VsmmuQtest *t, VsmmuPgtable *pt, unsigned granule,
                    unsigned va_bits);
+/*
+ * A stage 2 table of @ias_bits input bits (S2T0SZ = 64 - ias_bits) whose
+ * walk starts at @start_level: concatenated first tables (up to 16) when
+ * the start level resolves more bits than one table does. Its tables are
+ * at physical addresses (stage 2 is not translated).
+ */
+void vsmmu_s2pt_init(VsmmuQtest *t, VsmmuPgtable *pt, unsigned granule,
+                     unsigned ias_bits, int start_level);
 /* Map [iova, iova + size) to pa with pages, creating tables as needed */
 void vsmmu_pt_map(VsmmuPgtable *pt, uint64_t iova, uint64_t pa,
                   uint64_t size, unsigned flags);
@@ -497,6 +559,18 @@ void vsmmu_pt_remap(VsmmuPgtable *pt, uint64_t iova, uint64_t new_pa);
  */
 void vsmmu_cd_for_pgtable(uint64_t *cd, const VsmmuPgtable *pt,
                           uint16_t asid);
+
+/*
+ * Stage 2 fields of an STE for table @s2 (S2T0SZ, S2SL0, S2TG, S2TTB),
+ * VMID @vmid, S2PS 44 bits, AArch64, little-endian, S2PTW = S2R = 1,
+ * AFFD = 0, write-back inner-shareable walks; words 0 and 1 untouched
+ */
+void vsmmu_ste_set_s2(uint64_t *ste, const VsmmuPgtable *s2, uint16_t vmid);
+/* A stage-2-only STE (Config 0b110) */
+void vsmmu_ste_s2(uint64_t *ste, const VsmmuPgtable *s2, uint16_t vmid);
+/* A nested STE (Config 0b111): stage 1 from CD table @tab (at its IPA) */
+void vsmmu_ste_nested(uint64_t *ste, const VsmmuCdTable *tab, unsigned s1dss,
+                      const VsmmuPgtable *s2, uint16_t vmid);
 
 /* ---------------------------------------------------------------------- */
 /* Queues                                                                  */

@@ -134,6 +134,21 @@ static void sh_mailbox(void)
             rc = -ENOENT;
             break;
         }
+        if (sh_ctl->req_arg[2] < SH_MAX_LVCMDQS &&
+            v->hwq[sh_ctl->req_arg[2]]) {
+            /*
+             * What the hardware does before it reports: the queue's error
+             * shows in its page (VCMDQ_GERROR.CMDQ_ERR toggled against
+             * GERRORN), where a VMM that lost the report finds it
+             */
+            uint32_t *r = (uint32_t *)(v->page + 0x80 * sh_ctl->req_arg[2]);
+            uint32_t gerror = __atomic_load_n(&r[4], __ATOMIC_RELAXED);
+            uint32_t gerrorn = __atomic_load_n(&r[5], __ATOMIC_RELAXED);
+
+            if (!((gerror ^ gerrorn) & 1)) {
+                __atomic_store_n(&r[4], gerror ^ 1, __ATOMIC_RELEASE);
+            }
+        }
         v->err_map[sh_ctl->req_arg[2] / 64] |=
             1ULL << (sh_ctl->req_arg[2] % 64);
         sh_viommu_report(v, IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV, v->err_map, 16);

@@ -571,6 +571,10 @@ static void vsmmu_accel_install(VsmmuState *s, VsmmuDevice *vdev, bool report)
         return;
     case VSMMU_STREAM_S1:
         break;
+    case VSMMU_STREAM_S2:
+    case VSMMU_STREAM_NESTED:
+        /* accel=on offers stage 1 only (realize): decoded as C_BAD_STE */
+        g_assert_not_reached();
     }
 
     vste[0] = cfg.ste[0] & VSMMU_VSTE0_ALLOWED;

@@ -19,8 +19,10 @@
 
 /*
  * A range that needs more aligned pieces than this is invalidated wider:
- * the whole ASID (or everything, for TLBI_NH_VAA). Each piece walks the
- * whole IOTLB, so this bounds a command's cost (security.md, rule 5).
+ * the whole ASID (TLBI_NH_VA), the stage-1 entries of the VMID (or
+ * everything without stage 2, TLBI_NH_VAA), all entries of the VMID
+ * (TLBI_S2_IPA). Each piece walks the whole IOTLB, so this bounds a
+ * command's cost (security.md, rule 5).
  */
 #define VSMMU_TLBI_MAX_PIECES   8
 
@@ -56,19 +58,35 @@ static void vsmmu_emu_inv_range(SMMUState *bs, const VsmmuCmd *c,
         end = UINT64_MAX;       /* the range runs past the top */
     }
     if (vsmmu_emu_range_pieces(addr, end) > VSMMU_TLBI_MAX_PIECES) {
-        trace_vsmmu_tlbi_widened(c->asid, addr, end);
-        if (c->opcode == VSMMU_CMD_TLBI_NH_VA) {
-            smmu_iotlb_inv_asid_vmid(bs, c->asid, -1);
-        } else {
-            smmu_iotlb_inv_all(bs);
+        trace_vsmmu_tlbi_widened(c->asid, c->vmid, addr, end);
+        switch (c->opcode) {
+        case VSMMU_CMD_TLBI_NH_VA:
+            smmu_iotlb_inv_asid_vmid(bs, c->asid, c->vmid);
+            break;
+        case VSMMU_CMD_TLBI_S2_IPA:
+            smmu_iotlb_inv_vmid(bs, c->vmid);
+            break;
+        default:
+            if (c->vmid >= 0) {
+                smmu_iotlb_inv_vmid_s1(bs, c->vmid);
+            } else {
+                smmu_iotlb_inv_all(bs);
+            }
+            break;
         }
         return;
     }
     for (;;) {
         uint64_t mask = dma_aligned_pow2_mask(addr, end, 64);
 
-        smmu_iotlb_inv_iova(bs, c->asid, -1, addr, c->tg,
-                            (mask >> granule) + 1, c->ttl);
+        if (c->opcode == VSMMU_CMD_TLBI_S2_IPA) {
+            /* stage-2 entries only: combined ones need TLBI_NH_* too */
+            smmu_iotlb_inv_ipa(bs, c->vmid, addr, c->tg,
+                               (mask >> granule) + 1, c->ttl);
+        } else {
+            smmu_iotlb_inv_iova(bs, c->asid, c->vmid, addr, c->tg,
+                                (mask >> granule) + 1, c->ttl);
+        }
         if (mask >= end - addr) {
             break;
         }
@@ -84,17 +102,31 @@ static void vsmmu_emu_tlbi(VsmmuState *s, const VsmmuCmd *c)
     qemu_mutex_lock(&s->mutex);
     /* any walk in flight will not cache what it read before this */
     vsmmu_invalidate_utlbs_locked(s);
+    /*
+     * Stage-1 entries carry the VMID of their stream when stage 2 is
+     * offered (c->vmid >= 0), and none otherwise (-1 matches them)
+     */
     if (g_hash_table_size(bs->iotlb)) {
         switch (c->opcode) {
         case VSMMU_CMD_TLBI_NH_ALL:
+            if (c->vmid >= 0) {
+                smmu_iotlb_inv_vmid_s1(bs, c->vmid);
+            } else {
+                smmu_iotlb_inv_all(bs);
+            }
+            break;
         case VSMMU_CMD_TLBI_NSNH_ALL:
             smmu_iotlb_inv_all(bs);
             break;
         case VSMMU_CMD_TLBI_NH_ASID:
-            smmu_iotlb_inv_asid_vmid(bs, c->asid, -1);
+            smmu_iotlb_inv_asid_vmid(bs, c->asid, c->vmid);
+            break;
+        case VSMMU_CMD_TLBI_S12_VMALL:
+            smmu_iotlb_inv_vmid(bs, c->vmid);
             break;
         case VSMMU_CMD_TLBI_NH_VA:
         case VSMMU_CMD_TLBI_NH_VAA:
+        case VSMMU_CMD_TLBI_S2_IPA:
             vsmmu_emu_inv_range(bs, c, granule);
             break;
         }
@@ -107,15 +139,25 @@ static void vsmmu_emu_tlbi(VsmmuState *s, const VsmmuCmd *c)
     }
     switch (c->opcode) {
     case VSMMU_CMD_TLBI_NH_ALL:
+        vsmmu_notify_unmap(s, VSMMU_INV_S1, -1, c->vmid, 0, UINT64_MAX);
+        break;
     case VSMMU_CMD_TLBI_NSNH_ALL:
-        vsmmu_notify_unmap(s, -1, 0, UINT64_MAX);
+        vsmmu_notify_unmap(s, VSMMU_INV_ALL, -1, -1, 0, UINT64_MAX);
         break;
     case VSMMU_CMD_TLBI_NH_ASID:
-        vsmmu_notify_unmap(s, c->asid, 0, UINT64_MAX);
+        vsmmu_notify_unmap(s, VSMMU_INV_S1, c->asid, c->vmid, 0, UINT64_MAX);
         break;
     case VSMMU_CMD_TLBI_NH_VA:
     case VSMMU_CMD_TLBI_NH_VAA:
-        vsmmu_notify_unmap(s, c->asid, c->addr, c->num_pages << granule);
+        vsmmu_notify_unmap(s, VSMMU_INV_S1, c->asid, c->vmid, c->addr,
+                           c->num_pages << granule);
+        break;
+    case VSMMU_CMD_TLBI_S2_IPA:
+        vsmmu_notify_unmap(s, VSMMU_INV_S2, -1, c->vmid, c->addr,
+                           c->num_pages << granule);
+        break;
+    case VSMMU_CMD_TLBI_S12_VMALL:
+        vsmmu_notify_unmap(s, VSMMU_INV_ALL, -1, c->vmid, 0, UINT64_MAX);
         break;
     }
 }
@@ -132,6 +174,8 @@ unsigned vsmmu_emu_process_batch(VsmmuState *s, const VsmmuCmd *cmds,
         case VSMMU_CMD_TLBI_NH_ASID:
         case VSMMU_CMD_TLBI_NH_VA:
         case VSMMU_CMD_TLBI_NH_VAA:
+        case VSMMU_CMD_TLBI_S2_IPA:
+        case VSMMU_CMD_TLBI_S12_VMALL:
             vsmmu_emu_tlbi(s, c);
             break;
         case VSMMU_CMD_CFGI_STE:
@@ -162,7 +206,7 @@ void vsmmu_emu_config_reset(VsmmuState *s)
     qemu_mutex_lock(&s->mutex);
     smmu_iotlb_inv_all(&s->smmu);
     qemu_mutex_unlock(&s->mutex);
-    vsmmu_notify_unmap(s, -1, 0, UINT64_MAX);
+    vsmmu_notify_unmap(s, VSMMU_INV_ALL, -1, -1, 0, UINT64_MAX);
 }
 
 const VsmmuBackendOps vsmmu_backend_emu = {

@@ -39,6 +39,8 @@ const char *vsmmu_cmd_name(uint8_t op)
     case VSMMU_CMD_TLBI_NH_ASID:    return "TLBI_NH_ASID";
     case VSMMU_CMD_TLBI_NH_VA:      return "TLBI_NH_VA";
     case VSMMU_CMD_TLBI_NH_VAA:     return "TLBI_NH_VAA";
+    case VSMMU_CMD_TLBI_S12_VMALL:  return "TLBI_S12_VMALL";
+    case VSMMU_CMD_TLBI_S2_IPA:     return "TLBI_S2_IPA";
     case VSMMU_CMD_TLBI_NSNH_ALL:   return "TLBI_NSNH_ALL";
     case VSMMU_CMD_ATC_INV:         return "ATC_INV";
     case VSMMU_CMD_SYNC:            return "CMD_SYNC";
@@ -58,8 +60,19 @@ static void vsmmu_cmd_decode_range(VsmmuState *s, VsmmuCmd *c)
 }
 
 /*
- * Decode @c->raw and check it is a legal command for this SMMU: stage 1
- * only, no secure state, no stalls, no PRI, ATS only if advertised.
+ * The VMID a TLBI names: with stage 2 offered, stage-1 entries are tagged
+ * with their stream's VMID too; without, they carry none (any, -1).
+ */
+static int vsmmu_cmd_vmid(VsmmuState *s, const uint64_t *raw)
+{
+    return vsmmu_s2p(s) ? (int)FIELD_EX64(raw[0], CMD0, VMID) : -1;
+}
+
+/*
+ * Decode @c->raw and check it is a legal command for this SMMU: the
+ * stage-1 commands (TLBI_NH_*, CFGI_CD*) with stage 1 offered, the
+ * stage-2 ones (TLBI_S2_IPA, TLBI_S12_VMALL) with stage 2 offered, no
+ * EL2/EL3, no secure state, no stalls, no PRI, ATS only if advertised.
  * Returns false for CERROR_ILL.
  */
 static bool vsmmu_cmd_decode(VsmmuState *s, VsmmuCmd *c)
@@ -72,6 +85,7 @@ static bool vsmmu_cmd_decode(VsmmuState *s, VsmmuCmd *c)
     c->ssv = FIELD_EX64(raw[0], CMD0, SSV);
     c->ssid = c->ssv ? FIELD_EX64(raw[0], CMD0, SSID) : 0;
     c->asid = -1;
+    c->vmid = -1;
 
     if (FIELD_EX64(raw[0], CMD0, SSEC)) {
         return false;           /* no secure streams on this SMMU */
@@ -98,22 +112,38 @@ static bool vsmmu_cmd_decode(VsmmuState *s, VsmmuCmd *c)
     case VSMMU_CMD_CFGI_CD:
         c->leaf = FIELD_EX64(raw[1], CMD1, LEAF);
         c->ssid = FIELD_EX64(raw[0], CMD0, SSID);
-        return true;
+        return vsmmu_s1p(s);
     case VSMMU_CMD_CFGI_CD_ALL:
-        return true;
-    case VSMMU_CMD_TLBI_NH_ALL:
+        return vsmmu_s1p(s);
     case VSMMU_CMD_TLBI_NSNH_ALL:
         return true;
+    case VSMMU_CMD_TLBI_NH_ALL:
+        c->vmid = vsmmu_cmd_vmid(s, raw);
+        return vsmmu_s1p(s);
     case VSMMU_CMD_TLBI_NH_ASID:
         c->asid = FIELD_EX64(raw[0], CMD0, ASID);
-        return true;
+        c->vmid = vsmmu_cmd_vmid(s, raw);
+        return vsmmu_s1p(s);
     case VSMMU_CMD_TLBI_NH_VA:
         c->asid = FIELD_EX64(raw[0], CMD0, ASID);
+        c->vmid = vsmmu_cmd_vmid(s, raw);
         vsmmu_cmd_decode_range(s, c);
-        return true;
+        return vsmmu_s1p(s);
     case VSMMU_CMD_TLBI_NH_VAA:
+        c->vmid = vsmmu_cmd_vmid(s, raw);
         vsmmu_cmd_decode_range(s, c);
+        return vsmmu_s1p(s);
+    case VSMMU_CMD_TLBI_S2_IPA:
+        if (!vsmmu_s2p(s)) {
+            return false;
+        }
+        c->vmid = vsmmu_cmd_vmid(s, raw);
+        vsmmu_cmd_decode_range(s, c);
+        c->addr = FIELD_EX64(raw[1], CMD1, IPA) << R_CMD1_IPA_SHIFT;
         return true;
+    case VSMMU_CMD_TLBI_S12_VMALL:
+        c->vmid = vsmmu_cmd_vmid(s, raw);
+        return vsmmu_s2p(s);
     case VSMMU_CMD_ATC_INV:
         if (!s->ats) {
             return false;
@@ -134,7 +164,8 @@ static bool vsmmu_cmd_decode(VsmmuState *s, VsmmuCmd *c)
     default:
         /*
          * Unknown opcodes, and those for features this SMMU does not
-         * have: EL2/EL3 and stage-2 TLBIs, PRI_RESP, RESUME, STALL_TERM.
+         * have: EL2/EL3 TLBIs, CFGI_VMS_PIDM, PRI_RESP, RESUME,
+         * STALL_TERM.
          */
         return false;
     }

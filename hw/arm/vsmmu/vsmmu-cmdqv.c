@@ -1086,6 +1086,12 @@ void vsmmu_cmdqv_info(VsmmuState *s, GString *buf)
     g_string_append_printf(buf, "  cmdqv: %u VCMDQs, %u SIDs, %s\n",
                            cv->num_vcmdqs, cv->num_sids,
                            cv->host_ops ? "host VINTF" : "emulated");
+    /* traps: the accesses to VCMDQ pages that reached QEMU */
+    g_string_append_printf(buf, "    vcmdq traps %" PRIu64 ", emulated "
+                           "commands %" PRIu64 ", errors %" PRIu64
+                           ", irqs %" PRIu64 "\n", cv->stats_traps,
+                           cv->stats_commands, cv->stats_errors,
+                           cv->stats_irqs);
     if (cv->host_ops) {
         cv->host_ops->info(cv->host, buf);
     }

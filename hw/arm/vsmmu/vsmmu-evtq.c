@@ -36,13 +36,20 @@ static void vsmmu_evt_encode(const VsmmuEvent *ev, uint64_t rec[4])
         rec[1] = FIELD_DP64(rec[1], EVT1, PNU, ev->pnu);
         rec[1] = FIELD_DP64(rec[1], EVT1, IND, ev->ind);
         rec[1] = FIELD_DP64(rec[1], EVT1, RNW, ev->rnw);
+        rec[1] = FIELD_DP64(rec[1], EVT1, S2, ev->s2);
         rec[1] = FIELD_DP64(rec[1], EVT1, CLASS, ev->class);
         rec[2] = ev->input_addr;
+        /* a stage 2 fault: the IPA that faulted, bits [51:12] */
+        if (ev->s2) {
+            rec[3] = FIELD_DP64(0, EVT3, IPA,
+                                ev->fetch_addr >> R_EVT3_IPA_SHIFT);
+        }
         break;
     case VSMMU_EVT_F_WALK_EABT:
         rec[1] = FIELD_DP64(rec[1], EVT1, PNU, ev->pnu);
         rec[1] = FIELD_DP64(rec[1], EVT1, IND, ev->ind);
         rec[1] = FIELD_DP64(rec[1], EVT1, RNW, ev->rnw);
+        rec[1] = FIELD_DP64(rec[1], EVT1, S2, ev->s2);
         rec[1] = FIELD_DP64(rec[1], EVT1, CLASS, ev->class);
         rec[2] = ev->input_addr;
         rec[3] = FIELD_DP64(0, EVT3, FETCH_ADDR, ev->fetch_addr >> 3);

@@ -56,12 +56,19 @@ typedef enum VsmmuStreamKind {
     VSMMU_STREAM_ABORT,          /* abort silently */
     VSMMU_STREAM_BYPASS,         /* identity */
     VSMMU_STREAM_S1,             /* stage-1 translation */
+    VSMMU_STREAM_S2,             /* stage 2 alone (or S1 bypassed by S1DSS) */
+    VSMMU_STREAM_NESTED,         /* stage 1 over stage 2 */
 } VsmmuStreamKind;
 
 typedef struct VsmmuStreamCfg {
     VsmmuStreamKind kind;
     uint64_t ste[VSMMU_STE_DWORDS];     /* as fetched, for backends */
-    SMMUTransCfg tcfg;           /* S1: input to smmu-common's walker */
+    /*
+     * S1, S2, NESTED: input to smmu-common's walker. Its IOTLB tags are
+     * the CD's ASID (-1 for S2) and, with stage 2 offered, STE.S2VMID
+     * (stage-1-only streams included), else -1.
+     */
+    SMMUTransCfg tcfg;
 } VsmmuStreamCfg;
 
 /* A device behind the vsmmu; smmu-common's view comes first */
@@ -89,6 +96,7 @@ typedef struct VsmmuEvent {
     uint32_t ssid;
     uint64_t input_addr;
     uint64_t fetch_addr;         /* F_*_FETCH, F_WALK_EABT; IPA otherwise */
+    bool s2;                     /* a stage 2 fault (EVT.S2, IPA valid) */
     bool rnw;                    /* the faulting access was a read */
     bool ind;                    /* instruction fetch */
     bool pnu;                    /* privileged */
@@ -216,6 +224,7 @@ typedef struct VsmmuTableRegs {
     uint8_t ssidsize;
     uint8_t oas;
     bool ats;
+    bool s1p, s2p;               /* stages offered (constant) */
 } VsmmuTableRegs;
 
 /*
@@ -251,8 +260,20 @@ static inline void vsmmu_invalidate_utlbs_locked(VsmmuState *s)
 {
     s->tlb_gen++;
 }
-/* Tell IOMMU notifiers (vhost, …) that [iova, iova + size) is gone */
-void vsmmu_notify_unmap(VsmmuState *s, int asid, uint64_t iova, uint64_t size);
+/*
+ * Tell IOMMU notifiers (vhost, …) that [iova, iova + size) is gone, for
+ * the streams an invalidation reaches: stage-1 entries (TLBI_NH_*) of
+ * @asid and @vmid, stage-2 entries (TLBI_S2_IPA: the range is an IPA,
+ * which is the input address of stage-2-only streams), or all entries of
+ * @vmid (-1: any).
+ */
+typedef enum VsmmuInvScope {
+    VSMMU_INV_S1,
+    VSMMU_INV_S2,
+    VSMMU_INV_ALL,
+} VsmmuInvScope;
+void vsmmu_notify_unmap(VsmmuState *s, VsmmuInvScope scope, int asid,
+                        int vmid, uint64_t iova, uint64_t size);
 /*
  * ATC_INV: the device-IOTLB notifiers of stream @sid drop [iova, iova +
  * size), everything for @size 0. Synchronous; no vsmmu lock held.
@@ -285,6 +306,28 @@ void vsmmu_set_treg32(VsmmuState *s, uint32_t *reg, uint32_t val);
 static inline bool vsmmu_enabled(VsmmuState *s)
 {
     return FIELD_EX32(s->cr0, CR0, SMMUEN);
+}
+
+/* The stages offered (property "stage", constant after realize) */
+static inline bool vsmmu_s1p(const VsmmuState *s)
+{
+    return s->stages != VSMMU_STAGES_2;
+}
+
+static inline bool vsmmu_s2p(const VsmmuState *s)
+{
+    return s->stages != VSMMU_STAGES_1;
+}
+
+/* The "stage" property's value: "1", "2" or "nested" */
+static inline const char *vsmmu_stages_name(unsigned stages)
+{
+    switch (stages) {
+    case VSMMU_STAGES_1:      return "1";
+    case VSMMU_STAGES_2:      return "2";
+    case VSMMU_STAGES_NESTED: return "nested";
+    }
+    return "?";
 }
 
 #endif /* HW_ARM_VSMMU_INTERNAL_H */

@@ -55,6 +55,10 @@ static void vsmmu_describe(VsmmuState *s, GString *buf)
                            s->ats ? "on" : "off",
                            vsmmu_auto_note(s, s->ats_prop == ON_OFF_AUTO_AUTO),
                            s->sidsize);
+    if (s->stages != VSMMU_STAGES_1) {
+        g_string_append_printf(buf, "  stage %s\n",
+                               vsmmu_stages_name(s->stages));
+    }
     g_string_append_printf(buf, "  mode: %s\n", s->backend->mode);
     if (s->backend->info) {
         s->backend->info(s, buf);
@@ -66,16 +70,18 @@ static void vsmmu_describe(VsmmuState *s, GString *buf)
 
         if (!s->backend->info_dev || !s->backend->info_dev(s, vdev, buf)) {
             g_string_append_printf(buf, "    %02x:%02x.%x: emulated, "
-                                   "software stage 1\n", PCI_BUS_NUM(sid),
-                                   PCI_SLOT(sid & 0xff), PCI_FUNC(sid & 0xff));
+                                   "software stage %s\n", PCI_BUS_NUM(sid),
+                                   PCI_SLOT(sid & 0xff), PCI_FUNC(sid & 0xff),
+                                   vsmmu_stages_name(s->stages));
         }
     }
     g_string_append_printf(buf, "  commands %" PRIu64 ", batches %" PRIu64
                            ", syncs %" PRIu64 ", events %" PRIu64
-                           ", events lost %" PRIu64 "\n",
+                           ", events lost %" PRIu64 ", atc invs %" PRIu64
+                           "\n",
                            s->stats.commands, s->stats.batches,
                            s->stats.syncs, s->stats.events,
-                           s->stats.events_lost);
+                           s->stats.events_lost, s->stats.atc_invs);
     if (s->backend->info_stats) {
         s->backend->info_stats(s, buf);
     }

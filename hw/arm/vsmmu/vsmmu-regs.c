@@ -24,7 +24,14 @@ void vsmmu_regs_init_idr(VsmmuState *s)
     uint32_t *idr = s->idr;
 
     memset(s->idr, 0, sizeof(s->idr));
-    idr[0] = FIELD_DP32(idr[0], IDR0, S1P, 1);
+    idr[0] = FIELD_DP32(idr[0], IDR0, S1P, vsmmu_s1p(s));
+    /*
+     * Stage 2 (stage=2|nested): 16-bit VMIDs; split-stage ATS (STE.EATS =
+     * 0b10) not supported, NS1ATS = 1 when both stages are offered
+     */
+    idr[0] = FIELD_DP32(idr[0], IDR0, S2P, vsmmu_s2p(s));
+    idr[0] = FIELD_DP32(idr[0], IDR0, VMID16, vsmmu_s2p(s));
+    idr[0] = FIELD_DP32(idr[0], IDR0, NS1ATS, vsmmu_s1p(s) && vsmmu_s2p(s));
     idr[0] = FIELD_DP32(idr[0], IDR0, TTF, 2);          /* AArch64 tables */
     idr[0] = FIELD_DP32(idr[0], IDR0, COHACC, 1);
     idr[0] = FIELD_DP32(idr[0], IDR0, ATS, s->ats);
@@ -47,6 +54,12 @@ void vsmmu_regs_init_idr(VsmmuState *s)
     idr[1] = FIELD_DP32(idr[1], IDR1, CMDQS, s->cmdqs_max);
 
     idr[3] = FIELD_DP32(idr[3], IDR3, HAD, 1);
+    /*
+     * STE.S2FWB with stage 2: Linux gives user space a vIOMMU over a
+     * nesting parent only with S2FWB (or a CANWBS root complex). Memory
+     * attributes are not modelled, so forcing write-back changes nothing.
+     */
+    idr[3] = FIELD_DP32(idr[3], IDR3, FWB, vsmmu_s2p(s));
     idr[3] = FIELD_DP32(idr[3], IDR3, RIL, s->ril);
     idr[3] = FIELD_DP32(idr[3], IDR3, BBML, 2);
 
@@ -197,7 +210,7 @@ static void vsmmu_config_changed(VsmmuState *s)
 
 static bool vsmmu_main_cmdq_allowed(VsmmuState *s, uint8_t opcode)
 {
-    return true;                /* the full stage-1 command set */
+    return true;                /* the full command set of the stages */
 }
 
 static void vsmmu_main_cmdq_error(VsmmuState *s, VsmmuQueue *q,

@@ -6,7 +6,11 @@
  * per-device cache of recent translations (the hit path: no hashing, no
  * allocation); the stream's cached configuration (STE + CD decoded once,
  * until a CFGI or a register change); then smmu-common's IOTLB and
- * page-table walker. Faults become event records.
+ * page-table walker: stage 1, stage 2 alone, or stage 1 nested over
+ * stage 2 (every stage-1 table address, TTBx included, is then an IPA the
+ * walk takes through stage 2). IOTLB entries are tagged with the ASID and,
+ * with stage 2 offered, the VMID. Faults become event records: stage-2
+ * ones with S2 = 1, the IPA, and the class of the access that faulted.
  *
  * translate() may run on any thread, without the BQL (iothreads). It
  * holds s->mutex only to read or publish translation state, never across
@@ -217,13 +221,47 @@ static void vsmmu_notify_whole(IOMMUNotifier *n, IOMMUNotifierFlag type)
 }
 
 /*
+ * Could an invalidation of @scope, @asid, @vmid (-1: any) drop entries of
+ * @vdev's stream? A stream whose configuration is not cached may hold
+ * anything: yes. Stage-1 invalidations reach streams with a stage 1 of
+ * that ASID and VMID; stage-2 ones (an IPA range) the streams whose input
+ * is the IPA, stage 2 alone: a nested stream's combined entries go with
+ * the stage-1 invalidation that must follow (TLBI_NH_*, TLBI_S12_VMALL).
+ */
+static bool vsmmu_notify_reaches(VsmmuDevice *vdev, VsmmuInvScope scope,
+                                 int asid, int vmid)
+{
+    const SMMUTransCfg *t = &vdev->cfg.tcfg;
+    VsmmuStreamKind kind = vdev->cfg.kind;
+    bool s1 = kind == VSMMU_STREAM_S1 || kind == VSMMU_STREAM_NESTED;
+
+    if (!vdev->cfg_valid) {
+        return true;
+    }
+    if (vmid >= 0 && (s1 || kind == VSMMU_STREAM_S2) &&
+        t->s2cfg.vmid != vmid) {
+        return false;
+    }
+    switch (scope) {
+    case VSMMU_INV_S1:
+        return kind != VSMMU_STREAM_S2 &&
+               !(asid >= 0 && s1 && t->asid != asid);
+    case VSMMU_INV_S2:
+        return kind == VSMMU_STREAM_S2;
+    default:
+        return true;
+    }
+}
+
+/*
  * Called with no vsmmu lock held (notifiers leave the vsmmu). UNMAP
  * notifiers (vhost without ATS, …) hear of every TLBI. Device-IOTLB
  * notifiers stand for an ATC, which TLBIs do not reach when the SMMU has
  * ATS (the guest sends ATC_INV, vsmmu_notify_atc_inv()); without ATS
  * nothing else would ever invalidate such a cache, so they hear of TLBIs.
  */
-void vsmmu_notify_unmap(VsmmuState *s, int asid, uint64_t iova, uint64_t size)
+void vsmmu_notify_unmap(VsmmuState *s, VsmmuInvScope scope, int asid,
+                        int vmid, uint64_t iova, uint64_t size)
 {
     SMMUDevice *sdev;
     IOMMUNotifier *n;
@@ -233,8 +271,7 @@ void vsmmu_notify_unmap(VsmmuState *s, int asid, uint64_t iova, uint64_t size)
     QLIST_FOREACH(sdev, &s->smmu.devices_with_notifiers, next) {
         VsmmuDevice *vdev = container_of(sdev, VsmmuDevice, sdev);
 
-        if (asid >= 0 && vdev->cfg_valid &&
-            vdev->cfg.kind == VSMMU_STREAM_S1 && vdev->cfg.tcfg.asid != asid) {
+        if (!vsmmu_notify_reaches(vdev, scope, asid, vmid)) {
             continue;
         }
         IOMMU_NOTIFIER_FOREACH(n, &sdev->iommu) {
@@ -271,24 +308,40 @@ void vsmmu_notify_unmap(VsmmuState *s, int asid, uint64_t iova, uint64_t size)
     }
 }
 
+/*
+ * A fault of the walk of @addr. Stage-2 faults (S2 = 1) carry the IPA
+ * and the class of the access: IN for the input's own IPA, TT for the
+ * address of a stage-1 table (TTBx or a descriptor's next level); walk
+ * aborts carry the descriptor address (CLASS TT for stage-1 descriptors).
+ * CD.R decides whether stage-1 faults are recorded, STE.S2R stage-2 ones;
+ * a stage-1 Address Size fault of a stream that bypasses stage 1 (input
+ * beyond IAS), where no CD says, always is, as are walk aborts.
+ */
 static void vsmmu_translation_fault(VsmmuState *s, VsmmuDevice *vdev,
                                     const VsmmuStreamCfg *cfg,
                                     hwaddr addr, IOMMUAccessFlags flag,
                                     const SMMUPTWEventInfo *info)
 {
+    bool s2 = info->stage == SMMU_STAGE_2;
     VsmmuEvent ev = {
         .sid = smmu_get_sid(&vdev->sdev),
         .input_addr = addr,
         .rnw = !(flag & IOMMU_WO),
-        .class = VSMMU_EVT_CLASS_IN,
+        .s2 = s2,
+        .class = s2 && info->is_ipa_descriptor ? VSMMU_EVT_CLASS_TT :
+                 VSMMU_EVT_CLASS_IN,
     };
+    bool record = s2 ? cfg->tcfg.s2cfg.record_faults :
+                  cfg->kind == VSMMU_STREAM_S2 || cfg->tcfg.record_faults;
 
     switch (info->type) {
     case SMMU_PTW_ERR_WALK_EABT:
         /* always recorded */
         ev.id = VSMMU_EVT_F_WALK_EABT;
         ev.fetch_addr = info->addr;
-        ev.class = VSMMU_EVT_CLASS_TT;
+        if (!s2) {
+            ev.class = VSMMU_EVT_CLASS_TT;
+        }
         vsmmu_evtq_record(s, &ev);
         return;
     case SMMU_PTW_ERR_TRANSLATION:
@@ -306,35 +359,46 @@ static void vsmmu_translation_fault(VsmmuState *s, VsmmuDevice *vdev,
     default:
         return;
     }
-    trace_vsmmu_translate_fault(ev.sid, addr, ev.id);
-    /* CD.R: record translation-related faults or abort silently */
-    if (cfg->tcfg.record_faults) {
+    if (s2) {
+        ev.fetch_addr = info->addr;         /* the IPA */
+    }
+    trace_vsmmu_translate_fault(ev.sid, addr, ev.id, s2);
+    /* CD.R, STE.S2R: record translation-related faults or abort silently */
+    if (record) {
         vsmmu_evtq_record(s, &ev);
     }
 }
 
 /*
- * Stage 1 of a stream: smmu-common's IOTLB under the mutex, else a walk
- * without it (RAM only), cached only if @gen is still current. Returns
- * false with @info set on a fault.
+ * The translation of @addr by a stream of kind S1, S2 or NESTED:
+ * smmu-common's IOTLB under the mutex, else a walk without it (RAM only;
+ * a nested walk takes stage-1 table addresses through stage 2 itself,
+ * never through the IOTLB), cached only if @gen is still current.
+ * Returns false with @info set on a fault.
  */
-static bool vsmmu_translate_s1(VsmmuState *s, VsmmuStreamCfg *cfg,
-                               uint32_t gen, hwaddr addr,
-                               IOMMUAccessFlags flag, SMMUTLBEntry *out,
-                               SMMUPTWEventInfo *info)
+static bool vsmmu_translate_walk(VsmmuState *s, VsmmuStreamCfg *cfg,
+                                 uint32_t gen, hwaddr addr,
+                                 IOMMUAccessFlags flag, SMMUTLBEntry *out,
+                                 SMMUPTWEventInfo *info)
 {
     SMMUState *bs = &s->smmu;
-    SMMUTransTableInfo *tt = select_tt(&cfg->tcfg, addr);
     SMMUTransTableInfo key;
     SMMUTLBEntry *te;
 
-    if (!tt || tt->disabled) {
-        info->type = SMMU_PTW_ERR_TRANSLATION;
-        info->stage = SMMU_STAGE_1;
-        return false;
+    if (cfg->kind == VSMMU_STREAM_S2) {
+        key.granule_sz = cfg->tcfg.s2cfg.granule_sz;
+        key.tsz = cfg->tcfg.s2cfg.tsz;
+    } else {
+        SMMUTransTableInfo *tt = select_tt(&cfg->tcfg, addr);
+
+        if (!tt || tt->disabled) {
+            info->type = SMMU_PTW_ERR_TRANSLATION;
+            info->stage = SMMU_STAGE_1;
+            return false;
+        }
+        key.granule_sz = tt->granule_sz;
+        key.tsz = tt->tsz;
     }
-    key.granule_sz = tt->granule_sz;
-    key.tsz = tt->tsz;
 
     qemu_mutex_lock(&s->mutex);
     te = smmu_iotlb_lookup(bs, &cfg->tcfg, &key, addr);
@@ -343,13 +407,20 @@ static bool vsmmu_translate_s1(VsmmuState *s, VsmmuStreamCfg *cfg,
     }
     qemu_mutex_unlock(&s->mutex);
     if (te) {
-        if ((flag & IOMMU_WO) &&
-            !(out->entry.perm & out->parent_perm & IOMMU_WO)) {
+        IOMMUAccessFlags need = flag & IOMMU_RW;
+
+        if ((out->entry.perm & out->parent_perm & need) == need) {
+            return true;
+        }
+        if (cfg->kind == VSMMU_STREAM_S1) {
             info->type = SMMU_PTW_ERR_PERMISSION;
             info->stage = SMMU_STAGE_1;
             return false;
         }
-        return true;
+        /*
+         * Which stage refuses, and at which IPA, is the walk's to say:
+         * walk again (permission faults are rare, the walk is bounded)
+         */
     }
 
     te = g_new0(SMMUTLBEntry, 1);
@@ -456,7 +527,9 @@ IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
     if (!vsmmu_dev_config_unlock(s, vdev, &cfg, &gen, &ev)) {
         ev.input_addr = addr;
         ev.rnw = !(flag & IOMMU_WO);
-        vsmmu_evtq_record(s, &ev);
+        if (ev.id) {
+            vsmmu_evtq_record(s, &ev);
+        }
         goto out;
     }
 
@@ -467,7 +540,9 @@ IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
         entry.perm = IOMMU_RW;
         break;
     case VSMMU_STREAM_S1:
-        if (!vsmmu_translate_s1(s, &cfg, gen, addr, flag, &te, &info)) {
+    case VSMMU_STREAM_S2:
+    case VSMMU_STREAM_NESTED:
+        if (!vsmmu_translate_walk(s, &cfg, gen, addr, flag, &te, &info)) {
             vsmmu_translation_fault(s, vdev, &cfg, addr, flag, &info);
             break;
         }
@@ -561,7 +636,9 @@ static ssize_t vsmmu_ats_translate(VsmmuDevice *vdev, hwaddr addr,
     }
     if (!vsmmu_dev_config_unlock(s, vdev, &cfg, &gen, &ev)) {
         ev.input_addr = addr;
-        vsmmu_evtq_record(s, &ev);
+        if (ev.id) {
+            vsmmu_evtq_record(s, &ev);
+        }
         trace_vsmmu_ats_request(sid, addr, length, VSMMU_ATS_CA);
         return VSMMU_ATS_CA;
     }
@@ -569,8 +646,11 @@ static ssize_t vsmmu_ats_translate(VsmmuDevice *vdev, hwaddr addr,
         trace_vsmmu_ats_request(sid, addr, length, VSMMU_ATS_UR);
         return VSMMU_ATS_UR;
     }
-    /* STE.Config = S1 translate with EATS = 0b01; S1DSS may bypass S1 */
-    if (FIELD_EX64(cfg.ste[0], STE0, CONFIG) != VSMMU_STE_CFG_S1 ||
+    /*
+     * STE.Config translating (S1, S2, S1 + S2) with EATS = 0b01; S1DSS
+     * may bypass S1 (the answer is then the identity, or stage 2's)
+     */
+    if (FIELD_EX64(cfg.ste[0], STE0, CONFIG) < VSMMU_STE_CFG_S1 ||
         FIELD_EX64(cfg.ste[1], STE1, EATS) != VSMMU_EATS_TRANS) {
         vsmmu_ats_bad_treq(s, sid, addr);
         trace_vsmmu_ats_request(sid, addr, length, VSMMU_ATS_UR);
@@ -591,9 +671,9 @@ static ssize_t vsmmu_ats_translate(VsmmuDevice *vdev, hwaddr addr,
             .perm = IOMMU_RW,
             .pasid = PCI_NO_PASID,
         };
-        if (cfg.kind == VSMMU_STREAM_S1) {
-            if (vsmmu_translate_s1(s, &cfg, gen, addr, IOMMU_RO, &te,
-                                   &info)) {
+        if (cfg.kind != VSMMU_STREAM_BYPASS) {
+            if (vsmmu_translate_walk(s, &cfg, gen, addr, IOMMU_RO, &te,
+                                     &info)) {
                 e->iova = addr & ~te.entry.addr_mask;
                 e->translated_addr = te.entry.translated_addr;
                 e->addr_mask = te.entry.addr_mask;

@@ -86,6 +86,50 @@ static const PropertyInfo vsmmu_prop_u8_auto = {
 #define DEFINE_PROP_U8_AUTO(_n, _s, _f) \
     DEFINE_PROP(_n, _s, _f, vsmmu_prop_u8_auto, uint8_t, .set_default = true)
 
+/* The "stage" property: "1", "2" or "nested", stored as VsmmuStages */
+static void vsmmu_get_stages(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    const Property *prop = opaque;
+    uint8_t *ptr = object_field_prop_ptr(obj, prop);
+    char *str = (char *)vsmmu_stages_name(*ptr);
+
+    visit_type_str(v, name, &str, errp);
+}
+
+static void vsmmu_set_stages(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    const Property *prop = opaque;
+    uint8_t *ptr = object_field_prop_ptr(obj, prop);
+    g_autofree char *str = NULL;
+
+    if (!visit_type_str(v, name, &str, errp)) {
+        return;
+    }
+    for (unsigned i = VSMMU_STAGES_1; i <= VSMMU_STAGES_NESTED; i++) {
+        if (!strcmp(str, vsmmu_stages_name(i))) {
+            *ptr = i;
+            return;
+        }
+    }
+    error_setg(errp, "vsmmu: %s=%s: expected 1, 2 or nested", name, str);
+}
+
+static void vsmmu_stages_default(ObjectProperty *op, const Property *prop)
+{
+    object_property_set_default_str(op, vsmmu_stages_name(prop->defval.u));
+}
+
+static const PropertyInfo vsmmu_prop_stages = {
+    .type = "str",
+    .description = "translation stages offered: 1, 2 or nested (stage 1, "
+                   "stage 2 and both; 2 and nested need accel=off)",
+    .get = vsmmu_get_stages,
+    .set = vsmmu_set_stages,
+    .set_default_value = vsmmu_stages_default,
+};
+
 /* Explicit values as given; "auto" ones take the defaults for now */
 static void vsmmu_resolve_defaults(VsmmuState *s)
 {
@@ -130,6 +174,12 @@ static bool vsmmu_check_properties(VsmmuState *s, Error **errp)
     }
     if (!s->accel.enabled && s->accel.iommufd) {
         error_setg(errp, "vsmmu: iommufd= is only used with accel=on");
+        return false;
+    }
+    if (s->accel.enabled && s->stages != VSMMU_STAGES_1) {
+        error_setg(errp, "vsmmu: stage=%s needs accel=off: accelerated "
+                   "mode offers stage 1 only (the host owns stage 2)",
+                   vsmmu_stages_name(s->stages));
         return false;
     }
     return true;
@@ -247,7 +297,7 @@ static void vsmmu_realize(DeviceState *dev, Error **errp)
     }
     vsmmu_cmdqv_init_sysbus(s);
     trace_vsmmu_realize(s->smmu.primary_bus->qbus.name, s->oas, s->sidsize,
-                        s->ssidsize);
+                        s->ssidsize, vsmmu_stages_name(s->stages));
 }
 
 static void vsmmu_reset_exit(Object *obj, ResetType type)
@@ -469,6 +519,9 @@ static const Property vsmmu_properties[] = {
     DEFINE_PROP_ON_OFF_AUTO("ril", VsmmuState, ril_prop, ON_OFF_AUTO_AUTO),
     DEFINE_PROP_ON_OFF_AUTO("ats", VsmmuState, ats_prop, ON_OFF_AUTO_AUTO),
     DEFINE_PROP_BOOL("accel", VsmmuState, accel.enabled, false),
+    /* 1 | 2 | nested: IDR0.S1P/S2P, the STE configs and TLBIs accepted */
+    DEFINE_PROP("stage", VsmmuState, stages, vsmmu_prop_stages, uint8_t,
+                .set_default = true, .defval.u = VSMMU_STAGES_1),
     DEFINE_PROP_ON_OFF_AUTO("msi-window", VsmmuState, msi_window,
                             ON_OFF_AUTO_AUTO),
     /* Tegra241 CMDQV: auto = on when accel and the host SMMU has one */
@@ -492,7 +545,8 @@ static void vsmmu_class_init(ObjectClass *klass, const void *data)
     ResettableClass *rc = RESETTABLE_CLASS(klass);
     VsmmuClass *c = VSMMU_CLASS(klass);
 
-    dc->desc = "Virtual Arm SMMUv3 (stage 1), emulated or iommufd-accelerated";
+    dc->desc = "Virtual Arm SMMUv3: stage 1 emulated or iommufd-accelerated, "
+               "stage 2 and nesting emulated";
     dc->vmsd = &vmstate_vsmmu;
     dc->hotpluggable = false;
     dc->user_creatable = true;

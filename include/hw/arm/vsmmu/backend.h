@@ -27,7 +27,13 @@ typedef struct VsmmuCmd {
     bool ssv;
     bool leaf;
     int asid;                   /* TLBI_NH_ASID/VA, -1 = any */
-    uint64_t addr;              /* TLBI_NH_VA/VAA; ATC_INV: span-aligned */
+    /*
+     * TLBI_NH_*, TLBI_S2_IPA, TLBI_S12_VMALL with stage 2 offered; -1 =
+     * any (no stage 2: stage-1 entries carry no VMID)
+     */
+    int vmid;
+    /* TLBI_NH_VA/VAA, TLBI_S2_IPA (an IPA); ATC_INV: span-aligned */
+    uint64_t addr;
     uint8_t tg;                 /* range TLBI granule, 0 = none */
     uint8_t ttl;
     /*

@@ -33,9 +33,27 @@ FIELD(STE1, S1DSS,           0, 2)
 FIELD(STE1, S1CIR,           2, 2)
 FIELD(STE1, S1COR,           4, 2)
 FIELD(STE1, S1CSH,           6, 2)
+FIELD(STE1, S2FWB,          25, 1)
 FIELD(STE1, S1STALLD,       27, 1)
 FIELD(STE1, EATS,           28, 2)
 FIELD(STE1, STRW,           30, 2)
+FIELD(STE2, S2VMID,          0, 16)
+FIELD(STE2, S2T0SZ,         32, 6)
+FIELD(STE2, S2SL0,          38, 2)
+FIELD(STE2, S2IR0,          40, 2)
+FIELD(STE2, S2OR0,          42, 2)
+FIELD(STE2, S2SH0,          44, 2)
+FIELD(STE2, S2TG,           46, 2)
+FIELD(STE2, S2PS,           48, 3)
+FIELD(STE2, S2AA64,         51, 1)
+FIELD(STE2, S2ENDI,         52, 1)
+FIELD(STE2, S2AFFD,         53, 1)
+FIELD(STE2, S2PTW,          54, 1)
+FIELD(STE2, S2HD,           55, 1)
+FIELD(STE2, S2HA,           56, 1)
+FIELD(STE2, S2S,            57, 1)
+FIELD(STE2, S2R,            58, 1)
+FIELD(STE3, S2TTB,           4, 48)             /* bits [51:4] */
 
 /* STE.Config */
 #define VSMMU_STE_CFG_ABORT     0               /* 0b0xx: abort */
@@ -53,6 +71,15 @@ FIELD(STE1, STRW,           30, 2)
 #define VSMMU_S1DSS_TERMINATE   0
 #define VSMMU_S1DSS_BYPASS      1
 #define VSMMU_S1DSS_SSID0       2
+
+/* STE.S2TG: stage 2 granule */
+#define VSMMU_S2TG_4K           0
+#define VSMMU_S2TG_64K          1
+#define VSMMU_S2TG_16K          2
+/* STE.S2SL0 = 0b11 needs IDR3.STT (4KB) or 52-bit addresses: reserved here */
+#define VSMMU_S2SL0_RESERVED    3
+/* A stage 2 walk starts with at most 16 concatenated tables */
+#define VSMMU_S2_MAX_CONCAT_BITS 4
 
 /* STE.EATS */
 #define VSMMU_EATS_ABT          0
@@ -139,6 +166,7 @@ FIELD(CMD1, RANGE,           0, 5)              /* CFGI_STE_RANGE */
 FIELD(CMD1, TTL,             8, 2)
 FIELD(CMD1, TG,             10, 2)
 FIELD(CMD1, ADDR,           12, 52)             /* TLBI address [63:12] */
+FIELD(CMD1, IPA,            12, 40)             /* TLBI_S2_IPA [51:12] */
 FIELD(CMD1, SYNC_MSIADDR,    2, 50)             /* bits [51:2] */
 FIELD(CMD1, ATC_SIZE,        0, 6)
 FIELD(CMD1, PREFETCH_SIZE,   0, 5)
@@ -204,6 +232,7 @@ FIELD(EVT1, S2,             39, 1)
 FIELD(EVT1, CLASS,          40, 2)
 /* dword 2: InputAddr; dword 3: FetchAddr [51:3] or IPA [51:12] */
 FIELD(EVT3, FETCH_ADDR,      3, 49)
+FIELD(EVT3, IPA,            12, 40)
 
 typedef enum VsmmuEventId {
     VSMMU_EVT_F_UUT             = 0x01,

@@ -1,8 +1,8 @@
 /*
  * vsmmu: SMMUv3 programming interface, register layout (IHI 0070 §6.3)
  *
- * Only layouts live here: offsets and fields, never behaviour. Stage-1
- * only, AArch64 tables, no PRI queue.
+ * Only layouts live here: offsets and fields, never behaviour. AArch64
+ * tables, no PRI queue.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

@@ -1,6 +1,6 @@
 /*
- * vsmmu: a virtual Arm SMMUv3 (stage 1) for QEMU, emulated or accelerated
- * through iommufd nesting.
+ * vsmmu: a virtual Arm SMMUv3 for QEMU: stage 1, emulated or accelerated
+ * through iommufd nesting; emulated, also stage 2 and nesting.
  *
  * This header is the device's public face: its QOM type and state. The
  * register layout is in regs.h; the internal seams (command engine,
@@ -23,6 +23,17 @@
 OBJECT_DECLARE_TYPE(VsmmuState, VsmmuClass, VSMMU)
 
 #define TYPE_VSMMU_IOMMU_MEMORY_REGION "vsmmu-iommu-memory-region"
+
+/*
+ * Translation stages offered (property "stage"): IDR0.S1P/S2P, the STE
+ * configurations and the commands the model accepts. Accelerated mode
+ * offers stage 1 only.
+ */
+typedef enum VsmmuStages {
+    VSMMU_STAGES_1,              /* "1": stage 1 (the default) */
+    VSMMU_STAGES_2,              /* "2": stage 2 */
+    VSMMU_STAGES_NESTED,         /* "nested": stage 1, stage 2, S1 over S2 */
+} VsmmuStages;
 
 /* A numeric property set to "auto" */
 #define VSMMU_PROP_AUTO UINT8_MAX
@@ -118,6 +129,7 @@ struct VsmmuState {
     OnOffAuto ats_prop;          /* ATS supported (IDR0.ATS) */
     VsmmuAccelProps accel;       /* accel, iommufd, x-batch, msi-gpa */
     OnOffAuto msi_window;        /* describe the host MSI window (msi.h) */
+    uint8_t stages;              /* stage: VsmmuStages */
 
     /*
      * In effect: explicit values, or what "auto" resolved to. Auto values
