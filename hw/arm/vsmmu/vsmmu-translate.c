@@ -488,7 +488,6 @@ IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
 {
     VsmmuState *s = vdev->s;
     VsmmuUtlbEntry *u = &vdev->utlb[(addr >> 12) % VSMMU_UTLB_ENTRIES];
-    uint32_t sid = smmu_get_sid(&vdev->sdev);
     IOMMUTLBEntry entry = {
         .target_as = &address_space_memory,
         .iova = addr & ~VSMMU_IDENTITY_MASK,
@@ -497,9 +496,10 @@ IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
         .perm = IOMMU_NONE,
     };
     SMMUPTWEventInfo info = {};
+    /* written before read: no zeroing on the hot path */
     QEMU_UNINITIALIZED VsmmuStreamCfg cfg;
-    SMMUTLBEntry te;
-    VsmmuEvent ev;
+    QEMU_UNINITIALIZED SMMUTLBEntry te;
+    QEMU_UNINITIALIZED VsmmuEvent ev;
     uint32_t gen;
 
     qemu_mutex_lock(&s->mutex);
@@ -565,7 +565,10 @@ IOMMUTLBEntry vsmmu_translate_dev(VsmmuDevice *vdev, hwaddr addr,
     }
 
 out:
-    trace_vsmmu_translate(sid, addr, entry.perm);
+    /* the StreamID walks the PCI bus: only when someone listens */
+    if (trace_event_get_state_backends(TRACE_VSMMU_TRANSLATE)) {
+        trace_vsmmu_translate(smmu_get_sid(&vdev->sdev), addr, entry.perm);
+    }
     return entry;
 }
 
