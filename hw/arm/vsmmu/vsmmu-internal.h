@@ -253,9 +253,10 @@ void vsmmu_iommu_memory_region_class_init(ObjectClass *klass,
  * itself: call it without.
  */
 void vsmmu_invalidate_configs(VsmmuState *s, uint32_t first, uint32_t last);
-/* Drop cached translations (per-device caches, smmu-common IOTLB kept) */
-void vsmmu_invalidate_utlbs(VsmmuState *s);
-/* s->mutex held: the same, and anything walking now will not cache */
+/*
+ * s->mutex held: drop cached translations (the per-device caches;
+ * smmu-common's IOTLB is kept), and anything walking now will not cache
+ */
 static inline void vsmmu_invalidate_utlbs_locked(VsmmuState *s)
 {
     s->tlb_gen++;

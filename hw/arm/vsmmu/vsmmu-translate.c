@@ -165,13 +165,6 @@ void vsmmu_invalidate_configs(VsmmuState *s, uint32_t first, uint32_t last)
     trace_vsmmu_invalidate_configs(first, last);
 }
 
-void vsmmu_invalidate_utlbs(VsmmuState *s)
-{
-    qemu_mutex_lock(&s->mutex);
-    vsmmu_invalidate_utlbs_locked(s);
-    qemu_mutex_unlock(&s->mutex);
-}
-
 /* Largest naturally aligned power-of-two block at @iova within @size */
 static uint64_t vsmmu_unmap_chunk(uint64_t iova, uint64_t size)
 {
