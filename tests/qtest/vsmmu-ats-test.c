@@ -15,12 +15,12 @@
 #include "qemu/bswap.h"
 #include "qobject/qdict.h"
 #include "vsmmu-qtest-lib.h"
+#include "vsmmu-qtest-check.h"
 #include "hw/arm/vsmmu/ats-testdev.h"
 
 #include <libfdt.h>
 
 /* ---- ACPI: the IORT over fw_cfg ------------------------------------------ */
-
 
 #define IORT_NODE_SMMUV3    4
 #define IORT_NODE_RC        2
@@ -280,29 +280,6 @@ static void write_ste(AtsTest *a, const uint64_t *ste)
                      ==, CERROR_NONE);
 }
 
-static void sync_none(AtsTest *a)
-{
-    g_assert_cmpuint(vsmmu_cmdq_issue(a->t,
-                                      vsmmu_cmd_sync(CMD_SYNC_SIG_NONE, 0, 0)),
-                     ==, CERROR_NONE);
-}
-
-/* Exactly one event, of type @id, for the endpoint, after a CMD_SYNC */
-static void expect_event(AtsTest *a, unsigned id, VsmmuEvent *ev)
-{
-    sync_none(a);
-    vsmmu_evtq_expect(a->t, ev);
-    g_assert_cmphex(vsmmu_evt_id(ev), ==, id);
-    g_assert_cmphex(vsmmu_evt_sid(ev), ==, ATS_SID);
-    vsmmu_evtq_expect_none(a->t);
-}
-
-static void expect_no_event(AtsTest *a)
-{
-    sync_none(a);
-    vsmmu_evtq_expect_none(a->t);
-}
-
 /* EATS = 0b01: the completion carries the translation and permissions */
 static void test_translate(void)
 {
@@ -327,7 +304,7 @@ static void test_translate(void)
                      VSMMU_ATSTD_OK);
     g_assert_cmphex(atstd_rd(&a, A_ATSTD_RES_PERM), ==, 1);
     g_assert_cmpuint(vsmmu_stat(&a, "x-stats-ats-requests"), ==, 3);
-    expect_no_event(&a);
+    vsmmu_expect_no_event(a.t);
     ats_end(&a);
 }
 
@@ -347,7 +324,7 @@ static void test_translate_fault(void)
     g_assert_cmpuint(atstd_rd(&a, A_ATSTD_ERR_COUNT), ==, 1);
     g_assert_cmphex(atstd_rd(&a, A_ATSTD_RES_PERM), ==, 0);
     g_assert_cmpuint(atstd_rd(&a, A_ATSTD_ATC_VALID), ==, 0);
-    expect_no_event(&a);
+    vsmmu_expect_no_event(a.t);
     ats_end(&a);
 }
 
@@ -362,11 +339,11 @@ static void test_eats_off(void)
     g_assert_cmpuint(atstd_translate(&a, IOVA_A, 0x1000, false), ==,
                      VSMMU_ATSTD_UR);
     g_assert_cmpuint(atstd_rd(&a, A_ATSTD_ATC_VALID), ==, 0);
-    expect_event(&a, EVT_F_BAD_ATS_TREQ, &ev);
+    vsmmu_expect_event_sid(a.t, ATS_SID, EVT_F_BAD_ATS_TREQ, &ev);
     g_assert_cmphex(vsmmu_evt_input_addr(&ev), ==, IOVA_A);
     g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, RNW), ==, 0);
     g_assert_cmpuint(atstd_read(&a, IOVA_A, &data), ==, VSMMU_ATSTD_UR);
-    expect_event(&a, EVT_F_BAD_ATS_TREQ, &ev);
+    vsmmu_expect_event_sid(a.t, ATS_SID, EVT_F_BAD_ATS_TREQ, &ev);
     ats_end(&a);
 }
 
@@ -387,13 +364,13 @@ static void test_ste_kinds(void)
     write_ste(&a, ste);
     g_assert_cmpuint(atstd_translate(&a, IOVA_A, 0x1000, false), ==,
                      VSMMU_ATSTD_UR);
-    expect_event(&a, EVT_F_BAD_ATS_TREQ, &ev);
+    vsmmu_expect_event_sid(a.t, ATS_SID, EVT_F_BAD_ATS_TREQ, &ev);
 
     vsmmu_ste_abort(ste);
     write_ste(&a, ste);
     g_assert_cmpuint(atstd_translate(&a, IOVA_A, 0x1000, false), ==,
                      VSMMU_ATSTD_UR);
-    expect_no_event(&a);
+    vsmmu_expect_no_event(a.t);
 
     for (unsigned eats = 2; eats <= 3; eats++) {
         vsmmu_ste_s1(ste, a.cdt.base, a.cdt.fmt, a.cdt.cdmax,
@@ -402,7 +379,7 @@ static void test_ste_kinds(void)
         write_ste(&a, ste);
         g_assert_cmpuint(atstd_translate(&a, IOVA_A, 0x1000, false), ==,
                          VSMMU_ATSTD_CA);
-        expect_event(&a, EVT_C_BAD_STE, &ev);
+        vsmmu_expect_event_sid(a.t, ATS_SID, EVT_C_BAD_STE, &ev);
     }
 
     /* S1DSS bypass with EATS = 0b01: the identity, with access */
@@ -413,7 +390,7 @@ static void test_ste_kinds(void)
                      VSMMU_ATSTD_OK);
     g_assert_cmphex(atstd_rd(&a, A_ATSTD_RES_PA), ==, IOVA_C);
     g_assert_cmphex(atstd_rd(&a, A_ATSTD_RES_PERM), ==, 3);
-    expect_no_event(&a);
+    vsmmu_expect_no_event(a.t);
     ats_end(&a);
 }
 
@@ -447,7 +424,7 @@ static void test_no_ats(void)
     g_assert_cmpuint(vsmmu_testdev_status_code(vsmmu_testdev_copy(
                          a.t, IOVA_A, IOVA_A + 0x1000, 0x100)), ==,
                      VSMMU_TESTDEV_STATUS_OK);
-    expect_no_event(&a);
+    vsmmu_expect_no_event(a.t);
     ats_end(&a);
 }
 
@@ -517,7 +494,7 @@ static void test_atc_inv(void)
     g_assert_cmpuint(vsmmu_cmdq_issue_sync(a.t, vsmmu_cmd_atc_inv(
                          ATS_SID, 0, 52)), ==, CERROR_NONE);
     g_assert_cmpuint(atstd_rd(&a, A_ATSTD_INV_COUNT), ==, 2);
-    expect_no_event(&a);
+    vsmmu_expect_no_event(a.t);
     ats_end(&a);
 }
 

@@ -19,6 +19,7 @@
 #include "qemu/osdep.h"
 #include "qobject/qdict.h"
 #include "vsmmu-qtest-lib.h"
+#include "vsmmu-qtest-check.h"
 
 #define TEST_TIMEOUT_US         (120 * G_USEC_PER_SEC)
 
@@ -65,135 +66,15 @@ static G_NORETURN void skip_now(VsmmuQtest *t, const char *reason)
     exit(0);
 }
 
-static uint8_t pattern_byte(uint64_t i, uint8_t seed)
-{
-    return seed ^ (i * 7) ^ (i >> 9) ^ (i >> 17);
-}
-
-/* Fill [pa, pa + len) with the pattern of @seed, starting at offset @off */
-static void fill_pattern(VsmmuQtest *t, uint64_t pa, uint64_t len,
-                         uint8_t seed, uint64_t off)
-{
-    g_autofree uint8_t *buf = g_malloc(len);
-
-    for (uint64_t i = 0; i < len; i++) {
-        buf[i] = pattern_byte(off + i, seed);
-    }
-    qtest_memwrite(t->qts, pa, buf, len);
-}
-
-static bool check_pattern(VsmmuQtest *t, uint64_t pa, uint64_t len,
-                          uint8_t seed, uint64_t off)
-{
-    g_autofree uint8_t *buf = g_malloc(len);
-
-    qtest_memread(t->qts, pa, buf, len);
-    for (uint64_t i = 0; i < len; i++) {
-        if (buf[i] != pattern_byte(off + i, seed)) {
-            g_printerr("pattern 0x%x mismatch at PA 0x%" PRIx64 ": "
-                       "0x%02x, expected 0x%02x\n", seed, pa + i, buf[i],
-                       pattern_byte(off + i, seed));
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool check_byte(VsmmuQtest *t, uint64_t pa, uint64_t len, uint8_t val)
-{
-    g_autofree uint8_t *buf = g_malloc(len);
-
-    qtest_memread(t->qts, pa, buf, len);
-    for (uint64_t i = 0; i < len; i++) {
-        if (buf[i] != val) {
-            g_printerr("PA 0x%" PRIx64 " holds 0x%02x, expected 0x%02x\n",
-                       pa + i, buf[i], val);
-            return false;
-        }
-    }
-    return true;
-}
-
-static void assert_status_ok(uint64_t status)
-{
-    g_assert_cmphex(status, ==, VSMMU_TESTDEV_STATUS_OK);
-}
-
-/* One failed access at @iova */
-static void assert_status_fault(VsmmuQtest *t, uint64_t status, uint64_t iova)
-{
-    g_assert_cmpuint(vsmmu_testdev_status_code(status), ==,
-                     VSMMU_TESTDEV_STATUS_DMA_ERROR);
-    g_assert_cmpuint(vsmmu_testdev_status_nfailed(status), ==, 1);
-    g_assert_cmphex(vsmmu_testdev_readq(t, A_TESTDEV_ERR_ADDR), ==, iova);
-}
-
-static void sync_none(VsmmuQtest *t)
-{
-    g_assert_cmpuint(vsmmu_cmdq_issue(t, vsmmu_cmd_sync(CMD_SYNC_SIG_NONE,
-                                                        0, 0)),
-                     ==, CERROR_NONE);
-}
-
-/* Issue @cmd then CMD_SYNC; both must be consumed without error */
-static void issue_sync(VsmmuQtest *t, VsmmuCmd cmd)
-{
-    g_assert_cmpuint(vsmmu_cmdq_issue_sync(t, cmd), ==, CERROR_NONE);
-}
-
-/*
- * After CMD_SYNC (which makes the records of terminated transactions
- * visible), exactly one event of type @id for our StreamID.
- */
-static void expect_event(VsmmuQtest *t, unsigned id, VsmmuEvent *ev)
-{
-    VsmmuEvent local;
-
-    ev = ev ? ev : &local;
-    sync_none(t);
-    vsmmu_evtq_expect(t, ev);
-    g_assert_cmphex(vsmmu_evt_id(ev), ==, id);
-    g_assert_cmphex(vsmmu_evt_sid(ev), ==, t->sid);
-    g_assert_cmpuint(FIELD_EX64(ev->word[0], EVT0, SSV), ==, 0);
-    vsmmu_evtq_expect_none(t);
-}
-
-/* A translation-related fault record for an access at @iova */
-static void expect_fault(VsmmuQtest *t, unsigned id, uint64_t iova,
-                         bool read)
-{
-    VsmmuEvent ev;
-
-    expect_event(t, id, &ev);
-    g_assert_cmphex(vsmmu_evt_input_addr(&ev), ==, iova);
-    g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, RNW), ==, read);
-    g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, S2), ==, 0);
-    g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, STALL), ==, 0);
-}
-
-static void expect_no_event(VsmmuQtest *t)
-{
-    sync_none(t);
-    vsmmu_evtq_expect_none(t);
-}
-
-static void assert_alive(VsmmuQtest *t)
-{
-    QDict *rsp = qtest_qmp(t->qts, "{ 'execute': 'query-status' }");
-
-    g_assert_true(qdict_haskey(rsp, "return"));
-    qobject_unref(rsp);
-}
-
 /* A 4 KiB copy at identical addresses must work (bypass) */
 static void assert_identity_copy(VsmmuQtest *t)
 {
     uint64_t a = vsmmu_alloc(t, 4096, 4096);
     uint64_t b = vsmmu_alloc(t, 4096, 4096);
 
-    fill_pattern(t, a, 4096, 0x31, 0);
-    assert_status_ok(vsmmu_testdev_copy(t, a, b, 4096));
-    g_assert_true(check_pattern(t, b, 4096, 0x31, 0));
+    vsmmu_fill_pattern(t, a, 4096, 0x31, 0);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, a, b, 4096));
+    g_assert_true(vsmmu_check_pattern(t, b, 4096, 0x31, 0));
 }
 
 /* A copy between identical addresses must fail on its first access */
@@ -202,9 +83,9 @@ static void assert_identity_copy_fails(VsmmuQtest *t)
     uint64_t a = vsmmu_alloc(t, 4096, 4096);
     uint64_t b = vsmmu_alloc(t, 4096, 4096);
 
-    fill_pattern(t, a, 4096, 0x32, 0);
-    assert_status_fault(t, vsmmu_testdev_copy(t, a, b, 4096), a);
-    g_assert_true(check_byte(t, b, 4096, 0));
+    vsmmu_fill_pattern(t, a, 4096, 0x32, 0);
+    vsmmu_assert_status_fault(t, vsmmu_testdev_copy(t, a, b, 4096), a);
+    g_assert_true(vsmmu_check_byte(t->qts, b, 4096, 0));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -288,14 +169,14 @@ static void s1_setup(S1Fixture *f, const char *smmu, const S1Params *p)
 static void s1_update_cd(S1Fixture *f)
 {
     vsmmu_cd_write(f->t, f->cd_addr, f->cd);
-    issue_sync(f->t, vsmmu_cmd_cfgi_cd(f->t->sid, 0, true));
+    vsmmu_issue_sync(f->t, vsmmu_cmd_cfgi_cd(f->t->sid, 0, true));
 }
 
 /* Rewrite the STE with f->ste and invalidate it */
 static void s1_update_ste(S1Fixture *f)
 {
     vsmmu_ste_write(f->t, f->t->sid, f->ste);
-    issue_sync(f->t, vsmmu_cmd_cfgi_ste(f->t->sid, true));
+    vsmmu_issue_sync(f->t, vsmmu_cmd_cfgi_ste(f->t->sid, true));
 }
 
 /*
@@ -317,17 +198,17 @@ static void s1_copy_two_pages(S1Fixture *f)
     for (int i = 0; i < 2; i++) {
         vsmmu_pt_map(&f->pt, IOVA_A + i * g, src[i], g, VSMMU_PT_READ);
         vsmmu_pt_map(&f->pt, IOVA_B + i * g, dst[i], g, VSMMU_PT_WRITE);
-        fill_pattern(t, src[i], g, 0x5c, i * g);
+        vsmmu_fill_pattern(t, src[i], g, 0x5c, i * g);
     }
     /* What a bypassing model would read and where it would write */
     qtest_memset(t->qts, IOVA_A, 0xee, 2 * g);
     qtest_memset(t->qts, IOVA_B, 0, 2 * g);
 
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 2 * g));
-    g_assert_true(check_pattern(t, dst[0], g, 0x5c, 0));
-    g_assert_true(check_pattern(t, dst[1], g, 0x5c, g));
-    g_assert_true(check_byte(t, IOVA_B, 2 * g, 0));
-    expect_no_event(t);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 2 * g));
+    g_assert_true(vsmmu_check_pattern(t, dst[0], g, 0x5c, 0));
+    g_assert_true(vsmmu_check_pattern(t, dst[1], g, 0x5c, g));
+    g_assert_true(vsmmu_check_byte(t->qts, IOVA_B, 2 * g, 0));
+    vsmmu_expect_no_event(t);
 }
 
 static void s1_run(const char *smmu, const S1Params *p)
@@ -389,7 +270,7 @@ static void test_ste_bypass(const char *smmu)
     vsmmu_ste_bypass(ste);
     t = start_with_ste(smmu, ste);
     assert_identity_copy(t);
-    expect_no_event(t);
+    vsmmu_expect_no_event(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -402,7 +283,7 @@ static void test_ste_abort(const char *smmu)
     vsmmu_ste_abort(ste);
     t = start_with_ste(smmu, ste);
     assert_identity_copy_fails(t);
-    expect_no_event(t);
+    vsmmu_expect_no_event(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -416,7 +297,7 @@ static void test_ste_config_reserved(const char *smmu)
     ste[0] = FIELD_DP64(ste[0], STE0, CONFIG, 0x1);
     t = start_with_ste(smmu, ste);
     assert_identity_copy_fails(t);
-    expect_no_event(t);
+    vsmmu_expect_no_event(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -426,8 +307,8 @@ static void test_ste_invalid(const char *smmu)
     VsmmuQtest *t = start_with_ste(smmu, NULL);
 
     assert_identity_copy_fails(t);
-    expect_event(t, EVT_C_BAD_STE, NULL);
-    assert_alive(t);
+    vsmmu_expect_event(t, EVT_C_BAD_STE, NULL);
+    vsmmu_assert_alive(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -447,7 +328,7 @@ static void test_ste_bad_streamid(const char *smmu)
     vsmmu_bringup(t, 8, 4);
     vsmmu_enable(t);
     assert_identity_copy_fails(t);
-    expect_event(t, EVT_C_BAD_STREAMID, NULL);
+    vsmmu_expect_event(t, EVT_C_BAD_STREAMID, NULL);
     vsmmu_qtest_quit(t);
 }
 
@@ -460,7 +341,7 @@ static void test_ste_bad_streamid_2lvl_span0(const char *smmu)
     vsmmu_bringup(t, 8, 4);
     vsmmu_enable(t);
     assert_identity_copy_fails(t);
-    expect_event(t, EVT_C_BAD_STREAMID, NULL);
+    vsmmu_expect_event(t, EVT_C_BAD_STREAMID, NULL);
     vsmmu_qtest_quit(t);
 }
 
@@ -484,7 +365,7 @@ static void test_ste_bad_streamid_2lvl_span(const char *smmu)
     vsmmu_bringup(t, 8, 4);
     vsmmu_enable(t);
     assert_identity_copy_fails(t);
-    expect_event(t, EVT_C_BAD_STREAMID, NULL);
+    vsmmu_expect_event(t, EVT_C_BAD_STREAMID, NULL);
     vsmmu_qtest_quit(t);
 }
 
@@ -595,10 +476,11 @@ static void test_s1_4k_block(const char *smmu)
     dst = vsmmu_alloc(t, 4096, 4096);
     vsmmu_pt_map_block(&f.pt, IOVA_A, block, 2, VSMMU_PT_READ);
     vsmmu_pt_map(&f.pt, IOVA_B, dst, 4096, VSMMU_PT_WRITE);
-    fill_pattern(t, block + 0x123000, 4096, 0x77, 0);
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A + 0x123000, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, dst, 4096, 0x77, 0));
-    expect_no_event(t);
+    vsmmu_fill_pattern(t, block + 0x123000, 4096, 0x77, 0);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A + 0x123000, IOVA_B,
+                                              4096));
+    g_assert_true(vsmmu_check_pattern(t, dst, 4096, 0x77, 0));
+    vsmmu_expect_no_event(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -613,7 +495,7 @@ static void test_s1dss_bypass(const char *smmu)
     f.ste[1] = FIELD_DP64(f.ste[1], STE1, S1DSS, STE_S1DSS_BYPASS);
     s1_update_ste(&f);
     assert_identity_copy(f.t);
-    expect_no_event(f.t);
+    vsmmu_expect_no_event(f.t);
     vsmmu_qtest_quit(f.t);
 }
 
@@ -634,20 +516,20 @@ static void test_fault_translation(const char *smmu)
     dst = vsmmu_alloc(t, 4096, 4096);
     vsmmu_pt_map(&f.pt, IOVA_A, src, 4096, VSMMU_PT_READ);
     vsmmu_pt_map(&f.pt, IOVA_B, dst, 4096, VSMMU_PT_WRITE);
-    fill_pattern(t, src, 4096, 0x11, 0);
+    vsmmu_fill_pattern(t, src, 4096, 0x11, 0);
 
-    assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_C + 0x140, IOVA_B,
-                                              0x100), IOVA_C + 0x140);
-    expect_fault(t, EVT_F_TRANSLATION, IOVA_C + 0x140, true);
-    g_assert_true(check_byte(t, dst, 4096, 0));
+    vsmmu_assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_C + 0x140, IOVA_B,
+                                                    0x100), IOVA_C + 0x140);
+    vsmmu_expect_fault(t, EVT_F_TRANSLATION, IOVA_C + 0x140, true);
+    g_assert_true(vsmmu_check_byte(t->qts, dst, 4096, 0));
 
-    assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_A, IOVA_C + 0x80,
-                                              0x100), IOVA_C + 0x80);
-    expect_fault(t, EVT_F_TRANSLATION, IOVA_C + 0x80, false);
+    vsmmu_assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_A, IOVA_C + 0x80,
+                                                    0x100), IOVA_C + 0x80);
+    vsmmu_expect_fault(t, EVT_F_TRANSLATION, IOVA_C + 0x80, false);
 
     /* The mapped part still works afterwards */
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, dst, 4096, 0x11, 0));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, dst, 4096, 0x11, 0));
     vsmmu_qtest_quit(t);
 }
 
@@ -664,17 +546,17 @@ static void test_fault_permission(const char *smmu)
     rw = vsmmu_alloc(t, 4096, 4096);
     vsmmu_pt_map(&f.pt, IOVA_A, rw, 4096, VSMMU_PT_WRITE);
     vsmmu_pt_map(&f.pt, IOVA_B, ro, 4096, VSMMU_PT_READ);
-    fill_pattern(t, rw, 4096, 0x22, 0);
+    vsmmu_fill_pattern(t, rw, 4096, 0x22, 0);
 
-    assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_A, IOVA_B + 0x40,
-                                              0x100), IOVA_B + 0x40);
-    expect_fault(t, EVT_F_PERMISSION, IOVA_B + 0x40, false);
-    g_assert_true(check_byte(t, ro, 4096, 0));
+    vsmmu_assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_A, IOVA_B + 0x40,
+                                                    0x100), IOVA_B + 0x40);
+    vsmmu_expect_fault(t, EVT_F_PERMISSION, IOVA_B + 0x40, false);
+    g_assert_true(vsmmu_check_byte(t->qts, ro, 4096, 0));
 
-    fill_pattern(t, ro, 4096, 0x23, 0);
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_B, IOVA_A, 4096));
-    g_assert_true(check_pattern(t, rw, 4096, 0x23, 0));
-    expect_no_event(t);
+    vsmmu_fill_pattern(t, ro, 4096, 0x23, 0);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_B, IOVA_A, 4096));
+    g_assert_true(vsmmu_check_pattern(t, rw, 4096, 0x23, 0));
+    vsmmu_expect_no_event(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -691,9 +573,9 @@ static void test_fault_access(const char *smmu)
     dst = vsmmu_alloc(t, 4096, 4096);
     vsmmu_pt_map(&f.pt, IOVA_A, src, 4096, VSMMU_PT_READ | VSMMU_PT_NO_AF);
     vsmmu_pt_map(&f.pt, IOVA_B, dst, 4096, VSMMU_PT_WRITE);
-    assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096),
-                        IOVA_A);
-    expect_fault(t, EVT_F_ACCESS, IOVA_A, true);
+    vsmmu_assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096),
+                              IOVA_A);
+    vsmmu_expect_fault(t, EVT_F_ACCESS, IOVA_A, true);
     vsmmu_qtest_quit(t);
 }
 
@@ -712,13 +594,13 @@ static void test_fault_access_affd(const char *smmu)
     dst = vsmmu_alloc(t, 4096, 4096);
     vsmmu_pt_map(&f.pt, IOVA_A, src, 4096, VSMMU_PT_READ | VSMMU_PT_NO_AF);
     vsmmu_pt_map(&f.pt, IOVA_B, dst, 4096, VSMMU_PT_WRITE);
-    fill_pattern(t, src, 4096, 0x44, 0);
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, dst, 4096, 0x44, 0));
+    vsmmu_fill_pattern(t, src, 4096, 0x44, 0);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, dst, 4096, 0x44, 0));
     g_assert_cmpuint(FIELD_EX64(qtest_readq(t->qts,
                                             vsmmu_pt_leaf_addr(&f.pt, IOVA_A)),
                                 PTE, AF), ==, 0);
-    expect_no_event(t);
+    vsmmu_expect_no_event(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -737,14 +619,14 @@ static void test_fault_t0sz_range(const char *smmu)
     dst = vsmmu_alloc(t, 4096, 4096);
     vsmmu_pt_map(&f.pt, IOVA_A, src, 4096, VSMMU_PT_READ);
     vsmmu_pt_map(&f.pt, IOVA_B, dst, 4096, VSMMU_PT_WRITE);
-    fill_pattern(t, src, 4096, 0x45, 0);
+    vsmmu_fill_pattern(t, src, 4096, 0x45, 0);
     /* In range: fine */
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, dst, 4096, 0x45, 0));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, dst, 4096, 0x45, 0));
     /* IOVA_A + 4 GiB would alias IOVA_A if the range were not checked */
-    assert_status_fault(t, vsmmu_testdev_copy(t, far + IOVA_A, IOVA_B, 64),
-                        far + IOVA_A);
-    expect_fault(t, EVT_F_TRANSLATION, far + IOVA_A, true);
+    vsmmu_assert_status_fault(t, vsmmu_testdev_copy(t, far + IOVA_A, IOVA_B,
+                                                    64), far + IOVA_A);
+    vsmmu_expect_fault(t, EVT_F_TRANSLATION, far + IOVA_A, true);
     vsmmu_qtest_quit(t);
 }
 
@@ -762,8 +644,9 @@ static void test_fault_addr_size(const char *smmu)
     dst = vsmmu_alloc(t, 4096, 4096);
     vsmmu_pt_map(&f.pt, IOVA_A, 1ULL << 32, 4096, VSMMU_PT_READ);
     vsmmu_pt_map(&f.pt, IOVA_B, dst, 4096, VSMMU_PT_WRITE);
-    assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 64), IOVA_A);
-    expect_fault(t, EVT_F_ADDR_SIZE, IOVA_A, true);
+    vsmmu_assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 64),
+                              IOVA_A);
+    vsmmu_expect_fault(t, EVT_F_ADDR_SIZE, IOVA_A, true);
     vsmmu_qtest_quit(t);
 }
 
@@ -777,8 +660,9 @@ static void test_fault_no_record(const char *smmu)
     t = f.t;
     f.cd[0] = FIELD_DP64(f.cd[0], CD0, R, 0);
     s1_update_cd(&f);
-    assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_C, IOVA_B, 64), IOVA_C);
-    expect_no_event(t);
+    vsmmu_assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_C, IOVA_B, 64),
+                              IOVA_C);
+    vsmmu_expect_no_event(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -797,14 +681,14 @@ static void test_fault_cd_a0(const char *smmu)
     f.cd[0] = FIELD_DP64(f.cd[0], CD0, A, 0);
     s1_update_cd(&f);
     if (FIELD_EX32(vsmmu_readl(t, A_IDR0), IDR0, TERM_MODEL)) {
-        assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_C, IOVA_B, 64),
-                            IOVA_C);
-        expect_event(t, EVT_C_BAD_CD, NULL);
+        vsmmu_assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_C, IOVA_B, 64),
+                                  IOVA_C);
+        vsmmu_expect_event(t, EVT_C_BAD_CD, NULL);
     } else {
         /* The faulting read completes as zeroes, the write goes through */
-        assert_status_ok(vsmmu_testdev_copy(t, IOVA_C, IOVA_B, 64));
-        g_assert_true(check_byte(t, dst, 64, 0));
-        expect_fault(t, EVT_F_TRANSLATION, IOVA_C, true);
+        vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_C, IOVA_B, 64));
+        g_assert_true(vsmmu_check_byte(t->qts, dst, 64, 0));
+        vsmmu_expect_fault(t, EVT_F_TRANSLATION, IOVA_C, true);
     }
     vsmmu_qtest_quit(t);
 }
@@ -823,7 +707,7 @@ static void test_fault_cd_stall_unsupported(const char *smmu)
     f.cd[0] = FIELD_DP64(f.cd[0], CD0, S, 1);
     s1_update_cd(&f);
     assert_identity_copy_fails(f.t);
-    expect_event(f.t, EVT_C_BAD_CD, NULL);
+    vsmmu_expect_event(f.t, EVT_C_BAD_CD, NULL);
     vsmmu_qtest_quit(f.t);
 }
 
@@ -838,7 +722,7 @@ static void test_fault_stream_disabled(const char *smmu)
     f.ste[1] = FIELD_DP64(f.ste[1], STE1, S1DSS, STE_S1DSS_TERMINATE);
     s1_update_ste(&f);
     assert_identity_copy_fails(f.t);
-    expect_event(f.t, EVT_F_STREAM_DISABLED, NULL);
+    vsmmu_expect_event(f.t, EVT_F_STREAM_DISABLED, NULL);
     vsmmu_qtest_quit(f.t);
 }
 
@@ -856,9 +740,9 @@ static void test_fault_l1cd_invalid(const char *smmu)
 
     s1_setup(&f, smmu, &p);
     qtest_writeq(f.t->qts, f.cdt.base, 0);
-    issue_sync(f.t, vsmmu_cmd_cfgi_cd(f.t->sid, 0, false));
+    vsmmu_issue_sync(f.t, vsmmu_cmd_cfgi_cd(f.t->sid, 0, false));
     assert_identity_copy_fails(f.t);
-    sync_none(f.t);
+    vsmmu_sync_none(f.t);
     vsmmu_evtq_expect(f.t, &ev);
     g_assert_cmphex(vsmmu_evt_id(&ev), ==, EVT_C_BAD_SUBSTREAMID);
     g_assert_cmphex(vsmmu_evt_sid(&ev), ==, f.t->sid);
@@ -876,7 +760,7 @@ static void test_fault_cd_invalid(const char *smmu)
     f.cd[0] = FIELD_DP64(f.cd[0], CD0, V, 0);
     s1_update_cd(&f);
     assert_identity_copy_fails(f.t);
-    expect_event(f.t, EVT_C_BAD_CD, NULL);
+    vsmmu_expect_event(f.t, EVT_C_BAD_CD, NULL);
     vsmmu_qtest_quit(f.t);
 }
 
@@ -901,48 +785,48 @@ static void stale_then_invalidate(const char *smmu, InvalidateFn inval)
     old = vsmmu_alloc(t, 4096, 4096);
     new = vsmmu_alloc(t, 4096, 4096);
     dst = vsmmu_alloc(t, 4096, 4096);
-    fill_pattern(t, old, 4096, 0x01, 0);
-    fill_pattern(t, new, 4096, 0x02, 0);
+    vsmmu_fill_pattern(t, old, 4096, 0x01, 0);
+    vsmmu_fill_pattern(t, new, 4096, 0x02, 0);
     vsmmu_pt_map(&f.pt, IOVA_A, old, 4096, VSMMU_PT_READ);
     vsmmu_pt_map(&f.pt, IOVA_B, dst, 4096, VSMMU_PT_WRITE);
 
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, dst, 4096, 0x01, 0));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, dst, 4096, 0x01, 0));
 
     vsmmu_pt_remap(&f.pt, IOVA_A, new);
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, dst, 4096, 0x01, 0));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, dst, 4096, 0x01, 0));
 
     inval(&f);
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, dst, 4096, 0x02, 0));
-    expect_no_event(t);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, dst, 4096, 0x02, 0));
+    vsmmu_expect_no_event(t);
     vsmmu_qtest_quit(t);
 }
 
 static void inval_nh_va(S1Fixture *f)
 {
-    issue_sync(f->t, vsmmu_cmd_tlbi_nh_va(TEST_ASID, IOVA_A, true));
+    vsmmu_issue_sync(f->t, vsmmu_cmd_tlbi_nh_va(TEST_ASID, IOVA_A, true));
 }
 
 static void inval_nh_vaa(S1Fixture *f)
 {
-    issue_sync(f->t, vsmmu_cmd_tlbi_nh_vaa(IOVA_A, true));
+    vsmmu_issue_sync(f->t, vsmmu_cmd_tlbi_nh_vaa(IOVA_A, true));
 }
 
 static void inval_nh_asid(S1Fixture *f)
 {
-    issue_sync(f->t, vsmmu_cmd_tlbi_nh_asid(TEST_ASID));
+    vsmmu_issue_sync(f->t, vsmmu_cmd_tlbi_nh_asid(TEST_ASID));
 }
 
 static void inval_nh_all(S1Fixture *f)
 {
-    issue_sync(f->t, vsmmu_cmd_tlbi_nh_all());
+    vsmmu_issue_sync(f->t, vsmmu_cmd_tlbi_nh_all());
 }
 
 static void inval_nsnh_all(S1Fixture *f)
 {
-    issue_sync(f->t, vsmmu_cmd_tlbi_nsnh_all());
+    vsmmu_issue_sync(f->t, vsmmu_cmd_tlbi_nsnh_all());
 }
 
 static void test_tlbi_nh_va(const char *smmu)
@@ -987,22 +871,22 @@ static void test_tlbi_nh_va_range(const char *smmu)
     old = vsmmu_alloc(t, 8192, 4096);
     new = vsmmu_alloc(t, 8192, 4096);
     dst = vsmmu_alloc(t, 8192, 4096);
-    fill_pattern(t, old, 8192, 0x03, 0);
-    fill_pattern(t, new, 8192, 0x04, 0);
+    vsmmu_fill_pattern(t, old, 8192, 0x03, 0);
+    vsmmu_fill_pattern(t, new, 8192, 0x04, 0);
     vsmmu_pt_map(&f.pt, IOVA_A, old, 8192, VSMMU_PT_READ);
     vsmmu_pt_map(&f.pt, IOVA_B, dst, 8192, VSMMU_PT_WRITE);
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 8192));
-    g_assert_true(check_pattern(t, dst, 8192, 0x03, 0));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 8192));
+    g_assert_true(vsmmu_check_pattern(t, dst, 8192, 0x03, 0));
 
     vsmmu_pt_remap(&f.pt, IOVA_A, new);
     vsmmu_pt_remap(&f.pt, IOVA_A + 4096, new + 4096);
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 8192));
-    g_assert_true(check_pattern(t, dst, 8192, 0x03, 0));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 8192));
+    g_assert_true(vsmmu_check_pattern(t, dst, 8192, 0x03, 0));
 
-    issue_sync(t, vsmmu_cmd_tlbi_nh_va_range(TEST_ASID, IOVA_A, true,
-                                             CMD_TLBI_TG_4K, 3, 1, 0));
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 8192));
-    g_assert_true(check_pattern(t, dst, 8192, 0x04, 0));
+    vsmmu_issue_sync(t, vsmmu_cmd_tlbi_nh_va_range(TEST_ASID, IOVA_A, true,
+                                                   CMD_TLBI_TG_4K, 3, 1, 0));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 8192));
+    g_assert_true(vsmmu_check_pattern(t, dst, 8192, 0x04, 0));
     vsmmu_qtest_quit(t);
 }
 
@@ -1028,21 +912,22 @@ static void test_tlbi_nh_va_range_odd(const char *smmu)
     old = vsmmu_alloc(t, 4 * 4096, 4096);
     new = vsmmu_alloc(t, 4 * 4096, 4096);
     dst = vsmmu_alloc(t, 4 * 4096, 4096);
-    fill_pattern(t, old, 4 * 4096, 0x13, 0);
-    fill_pattern(t, new, 4 * 4096, 0x14, 0);
+    vsmmu_fill_pattern(t, old, 4 * 4096, 0x13, 0);
+    vsmmu_fill_pattern(t, new, 4 * 4096, 0x14, 0);
     vsmmu_pt_map(&f.pt, IOVA_A, old, 4 * 4096, VSMMU_PT_READ);
     vsmmu_pt_map(&f.pt, IOVA_B, dst, 4 * 4096, VSMMU_PT_WRITE);
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4 * 4096));
-    g_assert_true(check_pattern(t, dst, 4 * 4096, 0x13, 0));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4 * 4096));
+    g_assert_true(vsmmu_check_pattern(t, dst, 4 * 4096, 0x13, 0));
 
     for (int i = 1; i < 4; i++) {
         vsmmu_pt_remap(&f.pt, IOVA_A + i * 4096, new + i * 4096);
     }
-    issue_sync(t, vsmmu_cmd_tlbi_nh_va_range(TEST_ASID, IOVA_A + 4096, true,
-                                             CMD_TLBI_TG_4K, 3, 2, 0));
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A + 4096, IOVA_B + 4096,
-                                        3 * 4096));
-    g_assert_true(check_pattern(t, dst + 4096, 3 * 4096, 0x14, 4096));
+    vsmmu_issue_sync(t, vsmmu_cmd_tlbi_nh_va_range(TEST_ASID, IOVA_A + 4096,
+                                                   true, CMD_TLBI_TG_4K, 3, 2,
+                                                   0));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A + 4096, IOVA_B + 4096,
+                                              3 * 4096));
+    g_assert_true(vsmmu_check_pattern(t, dst + 4096, 3 * 4096, 0x14, 4096));
     vsmmu_qtest_quit(t);
 }
 
@@ -1062,9 +947,9 @@ static void stale_ste(const char *smmu, VsmmuCmd cmd)
     vsmmu_ste_abort(ste);
     vsmmu_ste_write(t, t->sid, ste);
     assert_identity_copy(t);
-    issue_sync(t, cmd);
+    vsmmu_issue_sync(t, cmd);
     assert_identity_copy_fails(t);
-    expect_no_event(t);
+    vsmmu_expect_no_event(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -1100,28 +985,28 @@ static void stale_cd(const char *smmu, bool all)
     old = vsmmu_alloc(t, 4096, 4096);
     new = vsmmu_alloc(t, 4096, 4096);
     dst = vsmmu_alloc(t, 4096, 4096);
-    fill_pattern(t, old, 4096, 0x05, 0);
-    fill_pattern(t, new, 4096, 0x06, 0);
+    vsmmu_fill_pattern(t, old, 4096, 0x05, 0);
+    vsmmu_fill_pattern(t, new, 4096, 0x06, 0);
     vsmmu_pt_map(&f.pt, IOVA_A, old, 4096, VSMMU_PT_READ);
     vsmmu_pt_map(&f.pt, IOVA_B, dst, 4096, VSMMU_PT_WRITE);
     vsmmu_pt_init(t, &pt2, 4096, 48);
     vsmmu_pt_map(&pt2, IOVA_A, new, 4096, VSMMU_PT_READ);
     vsmmu_pt_map(&pt2, IOVA_B, dst, 4096, VSMMU_PT_WRITE);
 
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, dst, 4096, 0x05, 0));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, dst, 4096, 0x05, 0));
 
     vsmmu_cd_for_pgtable(f.cd, &pt2, TEST_ASID2);
     vsmmu_cd_write(t, f.cd_addr, f.cd);
-    issue_sync(t, vsmmu_cmd_tlbi_nh_asid(TEST_ASID));
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, dst, 4096, 0x05, 0));
+    vsmmu_issue_sync(t, vsmmu_cmd_tlbi_nh_asid(TEST_ASID));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, dst, 4096, 0x05, 0));
 
-    issue_sync(t, all ? vsmmu_cmd_cfgi_cd_all(t->sid) :
-                        vsmmu_cmd_cfgi_cd(t->sid, 0, true));
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, dst, 4096, 0x06, 0));
-    expect_no_event(t);
+    vsmmu_issue_sync(t, all ? vsmmu_cmd_cfgi_cd_all(t->sid) :
+                              vsmmu_cmd_cfgi_cd(t->sid, 0, true));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, dst, 4096, 0x06, 0));
+    vsmmu_expect_no_event(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -1154,7 +1039,7 @@ static void test_cmdq_sync_none(const char *smmu)
     VsmmuQtest *t = start_queues(smmu, 8);
     uint32_t before = vsmmu_cmdq_cons(t);
 
-    sync_none(t);
+    vsmmu_sync_none(t);
     g_assert_cmphex(vsmmu_cmdq_cons(t), ==, (before + 1) & 0x1ff);
     g_assert_cmphex(vsmmu_cmdq_cons(t), ==, t->cmdq.prod);
     g_assert_cmphex(vsmmu_gerror_active(t), ==, 0);
@@ -1296,7 +1181,7 @@ static void test_cmdq_atc_inv(const char *smmu)
     VsmmuCmd cmd = vsmmu_cmd_atc_inv(t->sid, 0, 52);
 
     if (FIELD_EX32(vsmmu_readl(t, A_IDR0), IDR0, ATS)) {
-        issue_sync(t, cmd);
+        vsmmu_issue_sync(t, cmd);
     } else {
         expect_cmd_error(t, cmd, CERROR_ILL);
     }
@@ -1310,8 +1195,8 @@ static void test_cmdq_atc_inv_ats(const char *smmu)
                                  8);
 
     g_assert_cmpuint(FIELD_EX32(vsmmu_readl(t, A_IDR0), IDR0, ATS), ==, 1);
-    issue_sync(t, vsmmu_cmd_atc_inv(t->sid, IOVA_A, 0));
-    issue_sync(t, vsmmu_cmd_atc_inv(t->sid, 0, 52));
+    vsmmu_issue_sync(t, vsmmu_cmd_atc_inv(t->sid, IOVA_A, 0));
+    vsmmu_issue_sync(t, vsmmu_cmd_atc_inv(t->sid, 0, 52));
     g_assert_cmphex(vsmmu_gerror_active(t), ==, 0);
     vsmmu_qtest_quit(t);
 }
@@ -1400,7 +1285,7 @@ static void test_cmdq_wrap(const char *smmu)
 
 static void fault_at(VsmmuQtest *t, uint64_t iova)
 {
-    assert_status_fault(t, vsmmu_testdev_copy(t, iova, IOVA_B, 8), iova);
+    vsmmu_assert_status_fault(t, vsmmu_testdev_copy(t, iova, IOVA_B, 8), iova);
 }
 
 /* A vsmmu counter (x-stats-*); the reference model has none: -1 */
@@ -1443,7 +1328,7 @@ static void test_evtq_overflow(const char *smmu)
     for (int i = 0; i < 5; i++) {
         fault_at(t, IOVA_C + i * 4096);
     }
-    sync_none(t);
+    vsmmu_sync_none(t);
     prod = vsmmu_readl(t, VSMMU_PAGE1_EVENTQ_PROD);
     g_assert_cmphex(prod, ==, R_QUEUE_INDEX_OVFLG_MASK | 0x2);  /* full */
     if (emu_stat(t, "x-stats-events-lost") >= 0) {
@@ -1454,7 +1339,7 @@ static void test_evtq_overflow(const char *smmu)
         for (int i = 0; i < 20; i++) {
             fault_at(t, IOVA_D + i * 4096);
         }
-        sync_none(t);
+        vsmmu_sync_none(t);
         g_assert_cmpint(emu_stat(t, "x-stats-events-lost"), ==, 23);
         g_assert_cmpint(emu_stat(t, "x-stats-evtq-signals"), ==, 3);
     }
@@ -1466,7 +1351,7 @@ static void test_evtq_overflow(const char *smmu)
     /* Acknowledged; one more fault fits and does not touch OVFLG */
     vsmmu_evtq_ack_overflow(t);
     fault_at(t, IOVA_C + 5 * 4096);
-    sync_none(t);
+    vsmmu_sync_none(t);
     g_assert_cmphex(vsmmu_readl(t, VSMMU_PAGE1_EVENTQ_PROD) &
                     R_QUEUE_INDEX_OVFLG_MASK, ==, R_QUEUE_INDEX_OVFLG_MASK);
     pop_fault(t, IOVA_C + 5 * 4096);
@@ -1475,7 +1360,7 @@ static void test_evtq_overflow(const char *smmu)
     for (int i = 6; i < 9; i++) {
         fault_at(t, IOVA_C + i * 4096);
     }
-    sync_none(t);
+    vsmmu_sync_none(t);
     g_assert_cmphex(vsmmu_readl(t, VSMMU_PAGE1_EVENTQ_PROD) &
                     R_QUEUE_INDEX_OVFLG_MASK, ==, 0);
     pop_fault(t, IOVA_C + 6 * 4096);
@@ -1530,10 +1415,10 @@ static void test_malformed_strtab_no_ram(const char *smmu)
     vsmmu_writel(t, A_STRTAB_BASE_CFG, cfg);
     vsmmu_enable(t);
     assert_identity_copy_fails(t);
-    expect_event(t, EVT_F_STE_FETCH, &ev);
+    vsmmu_expect_event(t, EVT_F_STE_FETCH, &ev);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev) & ~63ULL, ==,
                     VSMMU_QTEST_NO_RAM_PA + t->sid * VSMMU_STE_SIZE);
-    assert_alive(t);
+    vsmmu_assert_alive(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -1551,10 +1436,10 @@ static void test_malformed_strtab_l2_no_ram(const char *smmu)
     vsmmu_bringup(t, 8, 4);
     vsmmu_enable(t);
     assert_identity_copy_fails(t);
-    expect_event(t, EVT_F_STE_FETCH, &ev);
+    vsmmu_expect_event(t, EVT_F_STE_FETCH, &ev);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev) & ~63ULL, ==,
                     VSMMU_QTEST_NO_RAM_PA + (t->sid & 63) * VSMMU_STE_SIZE);
-    assert_alive(t);
+    vsmmu_assert_alive(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -1572,8 +1457,8 @@ static void test_malformed_log2size_huge(const char *smmu)
     vsmmu_bringup(t, 8, 4);
     vsmmu_enable(t);
     assert_identity_copy(t);
-    expect_no_event(t);
-    assert_alive(t);
+    vsmmu_expect_no_event(t);
+    vsmmu_assert_alive(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -1592,8 +1477,8 @@ static void test_malformed_log2size_capped(const char *smmu)
     vsmmu_bringup(t, 8, 4);
     vsmmu_enable(t);
     assert_identity_copy_fails(t);
-    expect_event(t, EVT_C_BAD_STREAMID, NULL);
-    assert_alive(t);
+    vsmmu_expect_event(t, EVT_C_BAD_STREAMID, NULL);
+    vsmmu_assert_alive(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -1608,10 +1493,10 @@ static void test_malformed_cd_no_ram(const char *smmu)
                           VSMMU_QTEST_NO_RAM_PA >> 6);
     s1_update_ste(&f);
     assert_identity_copy_fails(f.t);
-    expect_event(f.t, EVT_F_CD_FETCH, &ev);
+    vsmmu_expect_event(f.t, EVT_F_CD_FETCH, &ev);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev) & ~63ULL, ==,
                     VSMMU_QTEST_NO_RAM_PA);
-    assert_alive(f.t);
+    vsmmu_assert_alive(f.t);
     vsmmu_qtest_quit(f.t);
 }
 
@@ -1624,9 +1509,9 @@ static void test_malformed_ttb_no_ram(const char *smmu)
     s1_setup(&f, smmu, &s1_4k);
     f.cd[1] = FIELD_DP64(f.cd[1], CD1, TTB0, VSMMU_QTEST_NO_RAM_PA >> 4);
     s1_update_cd(&f);
-    assert_status_fault(f.t, vsmmu_testdev_copy(f.t, IOVA_A, IOVA_B, 64),
-                        IOVA_A);
-    expect_event(f.t, EVT_F_WALK_EABT, &ev);
+    vsmmu_assert_status_fault(f.t, vsmmu_testdev_copy(f.t, IOVA_A, IOVA_B, 64),
+                              IOVA_A);
+    vsmmu_expect_event(f.t, EVT_F_WALK_EABT, &ev);
     g_assert_cmphex(vsmmu_evt_input_addr(&ev), ==, IOVA_A);
     g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, RNW), ==, 1);
     g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, S2), ==, 0);
@@ -1634,7 +1519,7 @@ static void test_malformed_ttb_no_ram(const char *smmu)
     /* The level 0 descriptor for IOVA_A: index IOVA_A[47:39] == 0 */
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev) & ~7ULL, ==,
                     VSMMU_QTEST_NO_RAM_PA);
-    assert_alive(f.t);
+    vsmmu_assert_alive(f.t);
     vsmmu_qtest_quit(f.t);
 }
 
@@ -1643,18 +1528,18 @@ static void expect_bad_ste(S1Fixture *f)
 {
     s1_update_ste(f);
     assert_identity_copy_fails(f->t);
-    expect_event(f->t, EVT_C_BAD_STE, NULL);
-    assert_alive(f->t);
+    vsmmu_expect_event(f->t, EVT_C_BAD_STE, NULL);
+    vsmmu_assert_alive(f->t);
 }
 
 /* Expect the current CD (f->cd) to be ILLEGAL */
 static void expect_bad_cd(S1Fixture *f)
 {
     s1_update_cd(f);
-    assert_status_fault(f->t, vsmmu_testdev_copy(f->t, IOVA_A, IOVA_B, 64),
-                        IOVA_A);
-    expect_event(f->t, EVT_C_BAD_CD, NULL);
-    assert_alive(f->t);
+    vsmmu_assert_status_fault(f->t, vsmmu_testdev_copy(f->t, IOVA_A, IOVA_B,
+                                                       64), IOVA_A);
+    vsmmu_expect_event(f->t, EVT_C_BAD_CD, NULL);
+    vsmmu_assert_alive(f->t);
 }
 
 /* S1CDMax above IDR1.SSIDSIZE is ILLEGAL: C_BAD_STE */
@@ -1880,12 +1765,12 @@ static void test_migration(const char *smmu)
     vsmmu_pt_map(&f.pt, IOVA_A, a, 4096, VSMMU_PT_READ);
     vsmmu_pt_map(&f.pt, IOVA_B, b, 4096, VSMMU_PT_WRITE);
     vsmmu_pt_map(&f.pt, IOVA_D, b2, 4096, VSMMU_PT_WRITE);
-    fill_pattern(src, a, 4096, 0x61, 0);
-    assert_status_ok(vsmmu_testdev_copy(src, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(src, b, 4096, 0x61, 0));
+    vsmmu_fill_pattern(src, a, 4096, 0x61, 0);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(src, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(src, b, 4096, 0x61, 0));
     /* Leave one event unread in the queue */
     fault_at(src, IOVA_C);
-    sync_none(src);
+    vsmmu_sync_none(src);
     g_assert_cmpuint(vsmmu_evtq_pending(src), ==, 1);
 
     for (int i = 0; i < ARRAY_SIZE(mig_regs32); i++) {
@@ -1927,11 +1812,11 @@ static void test_migration(const char *smmu)
     g_assert_cmphex(vsmmu_evt_id(&ev), ==, EVT_F_TRANSLATION);
     g_assert_cmphex(vsmmu_evt_input_addr(&ev), ==, IOVA_C);
 
-    g_assert_true(check_pattern(dst, b, 4096, 0x61, 0));
-    assert_status_ok(vsmmu_testdev_copy(dst, IOVA_A, IOVA_D, 4096));
-    g_assert_true(check_pattern(dst, b2, 4096, 0x61, 0));
+    g_assert_true(vsmmu_check_pattern(dst, b, 4096, 0x61, 0));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(dst, IOVA_A, IOVA_D, 4096));
+    g_assert_true(vsmmu_check_pattern(dst, b2, 4096, 0x61, 0));
     fault_at(dst, IOVA_C + 4096);
-    expect_fault(dst, EVT_F_TRANSLATION, IOVA_C + 4096, true);
+    vsmmu_expect_fault(dst, EVT_F_TRANSLATION, IOVA_C + 4096, true);
 
     vsmmu_qtest_quit(dst);
     unlink(sock);
@@ -1982,17 +1867,17 @@ static void test_testdev_regs(const char *smmu)
     g_assert_cmpuint(vsmmu_testdev_fill(t, buf, VSMMU_DMA_TESTDEV_MAX_LEN + 1,
                                         0x22), ==,
                      VSMMU_TESTDEV_STATUS_BAD_CMD);
-    g_assert_true(check_byte(t, buf, 8192, 0x11));
+    g_assert_true(vsmmu_check_byte(t->qts, buf, 8192, 0x11));
     g_assert_cmpuint(vsmmu_testdev_read_sweep(t, buf, 8192, 0, 1), ==,
                      VSMMU_TESTDEV_STATUS_BAD_CMD);
     g_assert_cmpuint(vsmmu_testdev_readq(t, A_TESTDEV_DONE_COUNT), ==, 3);
 
     /* And good ones work without an IOMMU */
-    assert_status_ok(vsmmu_testdev_fill(t, buf + 100, 5000, 0x33));
-    g_assert_true(check_byte(t, buf, 100, 0x11));
-    g_assert_true(check_byte(t, buf + 100, 5000, 0x33));
-    g_assert_true(check_byte(t, buf + 5100, 8192 - 5100, 0x11));
-    assert_status_ok(vsmmu_testdev_read_sweep(t, buf, 8192, 8, 3));
+    vsmmu_assert_status_ok(vsmmu_testdev_fill(t, buf + 100, 5000, 0x33));
+    g_assert_true(vsmmu_check_byte(t->qts, buf, 100, 0x11));
+    g_assert_true(vsmmu_check_byte(t->qts, buf + 100, 5000, 0x33));
+    g_assert_true(vsmmu_check_byte(t->qts, buf + 5100, 8192 - 5100, 0x11));
+    vsmmu_assert_status_ok(vsmmu_testdev_read_sweep(t, buf, 8192, 8, 3));
     assert_identity_copy(t);
     vsmmu_qtest_quit(t);
 }
@@ -2010,18 +1895,18 @@ static void test_testdev_fill(const char *smmu)
     dst[0] = vsmmu_alloc(t, 4096, 4096);
     vsmmu_pt_map(&f.pt, IOVA_B, dst[0], 4096, VSMMU_PT_WRITE);
     vsmmu_pt_map(&f.pt, IOVA_B + 4096, dst[1], 4096, VSMMU_PT_WRITE);
-    assert_status_ok(vsmmu_testdev_fill(t, IOVA_B + 16, 8192 - 32, 0xa5));
-    g_assert_true(check_byte(t, dst[0], 16, 0));
-    g_assert_true(check_byte(t, dst[0] + 16, 4096 - 16, 0xa5));
-    g_assert_true(check_byte(t, dst[1], 4096 - 16, 0xa5));
-    g_assert_true(check_byte(t, dst[1] + 4096 - 16, 16, 0));
-    expect_no_event(t);
+    vsmmu_assert_status_ok(vsmmu_testdev_fill(t, IOVA_B + 16, 8192 - 32, 0xa5));
+    g_assert_true(vsmmu_check_byte(t->qts, dst[0], 16, 0));
+    g_assert_true(vsmmu_check_byte(t->qts, dst[0] + 16, 4096 - 16, 0xa5));
+    g_assert_true(vsmmu_check_byte(t->qts, dst[1], 4096 - 16, 0xa5));
+    g_assert_true(vsmmu_check_byte(t->qts, dst[1] + 4096 - 16, 16, 0));
+    vsmmu_expect_no_event(t);
 
     /* Page 2 is not mapped: page 1 written, then one fault */
-    assert_status_fault(t, vsmmu_testdev_fill(t, IOVA_B + 4096, 8192, 0x5a),
-                        IOVA_B + 8192);
-    g_assert_true(check_byte(t, dst[1], 4096, 0x5a));
-    expect_fault(t, EVT_F_TRANSLATION, IOVA_B + 8192, false);
+    vsmmu_assert_status_fault(t, vsmmu_testdev_fill(t, IOVA_B + 4096, 8192,
+                                                    0x5a), IOVA_B + 8192);
+    g_assert_true(vsmmu_check_byte(t->qts, dst[1], 4096, 0x5a));
+    vsmmu_expect_fault(t, EVT_F_TRANSLATION, IOVA_B + 8192, false);
     vsmmu_qtest_quit(t);
 }
 
@@ -2037,10 +1922,11 @@ static void test_testdev_read_sweep(const char *smmu)
     t = f.t;
     vsmmu_pt_map(&f.pt, IOVA_A, vsmmu_alloc(t, 4 * 4096, 4096), 4 * 4096,
                  VSMMU_PT_READ);
-    assert_status_ok(vsmmu_testdev_read_sweep(t, IOVA_A, 4 * 4096, 4096, 5));
-    assert_status_ok(vsmmu_testdev_read_sweep(t, IOVA_A + 8, 4 * 4096 - 8,
-                                              512, 2));
-    expect_no_event(t);
+    vsmmu_assert_status_ok(vsmmu_testdev_read_sweep(t, IOVA_A, 4 * 4096, 4096,
+                                                    5));
+    vsmmu_assert_status_ok(vsmmu_testdev_read_sweep(t, IOVA_A + 8, 4 * 4096 - 8,
+                                                    512, 2));
+    vsmmu_expect_no_event(t);
 
     /* Pages 4..7 unmapped: 4 failures per iteration, the first at page 4 */
     status = vsmmu_testdev_read_sweep(t, IOVA_A, 8 * 4096, 4096, 3);
@@ -2049,7 +1935,7 @@ static void test_testdev_read_sweep(const char *smmu)
     g_assert_cmpuint(vsmmu_testdev_status_nfailed(status), ==, 12);
     g_assert_cmphex(vsmmu_testdev_readq(t, A_TESTDEV_ERR_ADDR), ==,
                     IOVA_A + 4 * 4096);
-    sync_none(t);
+    vsmmu_sync_none(t);
     vsmmu_evtq_expect(t, &ev);
     g_assert_cmphex(vsmmu_evt_id(&ev), ==, EVT_F_TRANSLATION);
     g_assert_cmphex(vsmmu_evt_input_addr(&ev), ==, IOVA_A + 4 * 4096);

@@ -24,6 +24,7 @@
 #include "qobject/qdict.h"
 #include "hw/arm/vsmmu/cmdqv-regs.h"
 #include "vsmmu-qtest-lib.h"
+#include "vsmmu-qtest-check.h"
 
 #define DEFAULT_TIMEOUT_S       30
 
@@ -123,52 +124,11 @@ static void set_cr0(VsmmuQtest *t, uint32_t val)
 
 #define CR0_ALL (R_CR0_SMMUEN_MASK | R_CR0_EVENTQEN_MASK | R_CR0_CMDQEN_MASK)
 
-static void sync_none(VsmmuQtest *t)
-{
-    g_assert_cmpuint(vsmmu_cmdq_issue(t, vsmmu_cmd_sync(CMD_SYNC_SIG_NONE,
-                                                        0, 0)),
-                     ==, CERROR_NONE);
-}
-
-static void issue_sync(VsmmuQtest *t, VsmmuCmd cmd)
-{
-    g_assert_cmpuint(vsmmu_cmdq_issue_sync(t, cmd), ==, CERROR_NONE);
-}
-
-/* After a CMD_SYNC: exactly one event @id for our StreamID */
-static void expect_event(VsmmuQtest *t, unsigned id, VsmmuEvent *ev)
-{
-    VsmmuEvent local;
-
-    ev = ev ? ev : &local;
-    sync_none(t);
-    vsmmu_evtq_expect(t, ev);
-    g_assert_cmphex(vsmmu_evt_id(ev), ==, id);
-    g_assert_cmphex(vsmmu_evt_sid(ev), ==, t->sid);
-    vsmmu_evtq_expect_none(t);
-}
-
-static void expect_fault(VsmmuQtest *t, unsigned id, uint64_t iova,
-                         bool read)
-{
-    VsmmuEvent ev;
-
-    expect_event(t, id, &ev);
-    g_assert_cmphex(vsmmu_evt_input_addr(&ev), ==, iova);
-    g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, RNW), ==, read);
-}
-
-static void expect_no_event(VsmmuQtest *t)
-{
-    sync_none(t);
-    vsmmu_evtq_expect_none(t);
-}
-
 /* One event, its id one of @ids (a CONSTRAINED UNPREDICTABLE choice) */
 static unsigned expect_event_of(VsmmuQtest *t, const unsigned *ids,
                                 unsigned n, VsmmuEvent *ev)
 {
-    sync_none(t);
+    vsmmu_sync_none(t);
     vsmmu_evtq_expect(t, ev);
     g_assert_cmphex(vsmmu_evt_sid(ev), ==, t->sid);
     for (unsigned i = 0; i < n; i++) {
@@ -181,36 +141,6 @@ static unsigned expect_event_of(VsmmuQtest *t, const unsigned *ids,
     g_assert_not_reached();
 }
 
-static void assert_status_ok(uint64_t status)
-{
-    g_assert_cmphex(status, ==, VSMMU_TESTDEV_STATUS_OK);
-}
-
-/* The DMA failed on its first access, at @iova */
-static void assert_status_fault(VsmmuQtest *t, uint64_t status, uint64_t iova)
-{
-    g_assert_cmpuint(vsmmu_testdev_status_code(status), ==,
-                     VSMMU_TESTDEV_STATUS_DMA_ERROR);
-    g_assert_cmpuint(vsmmu_testdev_status_nfailed(status), ==, 1);
-    g_assert_cmphex(vsmmu_testdev_readq(t, A_TESTDEV_ERR_ADDR), ==, iova);
-}
-
-static bool check_byte(QTestState *qts, uint64_t pa, uint64_t len,
-                       uint8_t val)
-{
-    g_autofree uint8_t *buf = g_malloc(len);
-
-    qtest_memread(qts, pa, buf, len);
-    for (uint64_t i = 0; i < len; i++) {
-        if (buf[i] != val) {
-            g_printerr("PA 0x%" PRIx64 " holds 0x%02x, expected 0x%02x\n",
-                       pa + i, buf[i], val);
-            return false;
-        }
-    }
-    return true;
-}
-
 /* A copy between two RAM pages at identical IOVAs must fail (no bypass) */
 static void assert_identity_copy_fails(VsmmuQtest *t)
 {
@@ -218,8 +148,8 @@ static void assert_identity_copy_fails(VsmmuQtest *t)
     uint64_t b = vsmmu_alloc(t, 4096, 4096);
 
     qtest_memset(t->qts, a, 0x3c, 4096);
-    assert_status_fault(t, vsmmu_testdev_copy(t, a, b, 4096), a);
-    g_assert_true(check_byte(t->qts, b, 4096, 0));
+    vsmmu_assert_status_fault(t, vsmmu_testdev_copy(t, a, b, 4096), a);
+    g_assert_true(vsmmu_check_byte(t->qts, b, 4096, 0));
 }
 
 /* ... and must work (bypass) */
@@ -229,8 +159,8 @@ static void assert_identity_copy(VsmmuQtest *t)
     uint64_t b = vsmmu_alloc(t, 4096, 4096);
 
     qtest_memset(t->qts, a, 0x3d, 4096);
-    assert_status_ok(vsmmu_testdev_copy(t, a, b, 4096));
-    g_assert_true(check_byte(t->qts, b, 4096, 0x3d));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, a, b, 4096));
+    g_assert_true(vsmmu_check_byte(t->qts, b, 4096, 0x3d));
 }
 
 /* Linear stream table with a bypass STE for the test device, all enabled */
@@ -336,32 +266,32 @@ static void fx_setup(Fx *f)
 static void fx_update_cd(Fx *f)
 {
     vsmmu_cd_write(f->t, f->cd_addr, f->cd);
-    issue_sync(f->t, vsmmu_cmd_cfgi_cd(f->t->sid, 0, true));
-    issue_sync(f->t, vsmmu_cmd_tlbi_nh_all());
+    vsmmu_issue_sync(f->t, vsmmu_cmd_cfgi_cd(f->t->sid, 0, true));
+    vsmmu_issue_sync(f->t, vsmmu_cmd_tlbi_nh_all());
 }
 
 static void fx_update_ste(Fx *f)
 {
     vsmmu_ste_write(f->t, f->t->sid, f->ste);
-    issue_sync(f->t, vsmmu_cmd_cfgi_ste(f->t->sid, true));
-    issue_sync(f->t, vsmmu_cmd_tlbi_nh_all());
+    vsmmu_issue_sync(f->t, vsmmu_cmd_cfgi_ste(f->t->sid, true));
+    vsmmu_issue_sync(f->t, vsmmu_cmd_tlbi_nh_all());
 }
 
 /* The stage 1 copy works: IOVA_A's page lands in dst */
 static void fx_copy_ok(Fx *f)
 {
     qtest_memset(f->t->qts, f->dst, 0, 4096);
-    assert_status_ok(vsmmu_testdev_copy(f->t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_byte(f->t->qts, f->dst, 4096, 0x5c));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(f->t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_byte(f->t->qts, f->dst, 4096, 0x5c));
 }
 
 /* The stage 1 copy fails on its first read, dst untouched */
 static void fx_copy_fails(Fx *f)
 {
     qtest_memset(f->t->qts, f->dst, 0, 4096);
-    assert_status_fault(f->t, vsmmu_testdev_copy(f->t, IOVA_A, IOVA_B, 4096),
-                        IOVA_A);
-    g_assert_true(check_byte(f->t->qts, f->dst, 4096, 0));
+    vsmmu_assert_status_fault(f->t, vsmmu_testdev_copy(f->t, IOVA_A, IOVA_B,
+                                                       4096), IOVA_A);
+    g_assert_true(vsmmu_check_byte(f->t->qts, f->dst, 4096, 0));
 }
 
 static void fx_end(Fx *f)
@@ -391,7 +321,7 @@ static void test_cd_epd0_small_t0sz_tbi(void)
         f.cd[0] = FIELD_DP64(f.cd[0], CD0, TBI0, 1);
         fx_update_cd(&f);
         fx_copy_fails(&f);
-        expect_fault(f.t, EVT_F_TRANSLATION, IOVA_A, true);
+        vsmmu_expect_fault(f.t, EVT_F_TRANSLATION, IOVA_A, true);
         assert_alive(f.t);
     }
     fx_end(&f);
@@ -414,10 +344,10 @@ static void test_cd_epd1_small_t1sz_tbi(void)
         f.cd[0] = FIELD_DP64(f.cd[0], CD0, TBI0, i % 2);
         fx_update_cd(&f);
         qtest_memset(f.t->qts, f.dst, 0, 4096);
-        assert_status_fault(f.t, vsmmu_testdev_copy(f.t, IOVA_HI, IOVA_B, 64),
-                            IOVA_HI);
-        g_assert_true(check_byte(f.t->qts, f.dst, 64, 0));
-        expect_fault(f.t, EVT_F_TRANSLATION, IOVA_HI, true);
+        vsmmu_assert_status_fault(f.t, vsmmu_testdev_copy(f.t, IOVA_HI, IOVA_B,
+                                                          64), IOVA_HI);
+        g_assert_true(vsmmu_check_byte(f.t->qts, f.dst, 64, 0));
+        vsmmu_expect_fault(f.t, EVT_F_TRANSLATION, IOVA_HI, true);
         /* the enabled TTB0 half still translates */
         fx_copy_ok(&f);
     }
@@ -442,7 +372,7 @@ static void test_strtab_own_mmio(void)
     snapshot(t->qts, t->base, smmu_regs, ARRAY_SIZE(smmu_regs), regs);
     assert_identity_copy_fails(t);
     assert_snapshot(t->qts, t->base, smmu_regs, ARRAY_SIZE(smmu_regs), regs);
-    expect_event(t, EVT_F_STE_FETCH, &ev);
+    vsmmu_expect_event(t, EVT_F_STE_FETCH, &ev);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev) & ~63ULL, ==,
                     t->base + t->sid * VSMMU_STE_SIZE);
     assert_alive(t);
@@ -472,7 +402,7 @@ static void test_strtab_testdev_bar(void)
     /* L1 index StreamID[7:6] = 3: offset 0x18, TESTDEV_LEN */
     g_assert_cmpuint((t->sid >> 6) * 8, ==, A_TESTDEV_LEN);
     assert_identity_copy_fails(t);
-    expect_event(t, EVT_F_STE_FETCH, &ev);
+    vsmmu_expect_event(t, EVT_F_STE_FETCH, &ev);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev), ==, l1 + A_TESTDEV_LEN);
     g_assert_cmpuint(vsmmu_testdev_readq(t, A_TESTDEV_ID), ==,
                      VSMMU_DMA_TESTDEV_ID);
@@ -491,7 +421,7 @@ static void test_strtab_gic(void)
     vsmmu_writeq(t, A_STRTAB_BASE, VIRT_GICD);
     vsmmu_enable(t);
     assert_identity_copy_fails(t);
-    expect_event(t, EVT_F_STE_FETCH, &ev);
+    vsmmu_expect_event(t, EVT_F_STE_FETCH, &ev);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev) & ~63ULL, ==,
                     VIRT_GICD + t->sid * VSMMU_STE_SIZE);
     assert_alive(t);
@@ -514,7 +444,7 @@ static void test_l1std_own_mmio(void)
     snapshot(t->qts, t->base, smmu_regs, ARRAY_SIZE(smmu_regs), regs);
     assert_identity_copy_fails(t);
     assert_snapshot(t->qts, t->base, smmu_regs, ARRAY_SIZE(smmu_regs), regs);
-    expect_event(t, EVT_F_STE_FETCH, &ev);
+    vsmmu_expect_event(t, EVT_F_STE_FETCH, &ev);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev) & ~63ULL, ==,
                     t->base + (t->sid & 63) * VSMMU_STE_SIZE);
     assert_alive(t);
@@ -531,7 +461,7 @@ static void test_cd_own_mmio(void)
     f.ste[0] = FIELD_DP64(f.ste[0], STE0, S1CTXPTR, f.t->base >> 6);
     fx_update_ste(&f);
     fx_copy_fails(&f);
-    expect_event(f.t, EVT_F_CD_FETCH, &ev);
+    vsmmu_expect_event(f.t, EVT_F_CD_FETCH, &ev);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev) & ~63ULL, ==, f.t->base);
     fx_end(&f);
 }
@@ -546,7 +476,7 @@ static void test_ttb_own_mmio(void)
     f.cd[1] = FIELD_DP64(f.cd[1], CD1, TTB0, f.t->base >> 4);
     fx_update_cd(&f);
     fx_copy_fails(&f);
-    expect_event(f.t, EVT_F_WALK_EABT, &ev);
+    vsmmu_expect_event(f.t, EVT_F_WALK_EABT, &ev);
     g_assert_cmphex(vsmmu_evt_input_addr(&ev), ==, IOVA_A);
     g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, CLASS), ==, EVT_CLASS_TT);
     /* IOVA_A[47:39] == 0: the first descriptor of the table */
@@ -574,7 +504,7 @@ static void test_evtq_own_mmio(void)
     snapshot(t->qts, t->base, smmu_regs, ARRAY_SIZE(smmu_regs), regs);
 
     assert_identity_copy_fails(t);
-    sync_none(t);
+    vsmmu_sync_none(t);
     g_assert_true(wait_gerror(t, R_GERROR_EVENTQ_ABT_ERR_MASK));
     assert_snapshot(t->qts, t->base, smmu_regs, ARRAY_SIZE(smmu_regs), regs);
     g_assert_cmphex(vsmmu_readl(t, VSMMU_PAGE1_EVENTQ_PROD), ==, 0);
@@ -584,7 +514,7 @@ static void test_evtq_own_mmio(void)
     vsmmu_evtq_init(t, 4);
     set_cr0(t, CR0_ALL);
     assert_identity_copy_fails(t);
-    sync_none(t);
+    vsmmu_sync_none(t);
     for (int i = 0; i < 10; i++) {
         step(t);
     }
@@ -594,7 +524,7 @@ static void test_evtq_own_mmio(void)
     vsmmu_gerror_ack(t, R_GERROR_EVENTQ_ABT_ERR_MASK);
     g_assert_cmphex(vsmmu_gerror_active(t), ==, 0);
     assert_identity_copy_fails(t);
-    expect_event(t, EVT_C_BAD_STE, NULL);
+    vsmmu_expect_event(t, EVT_C_BAD_STE, NULL);
     assert_alive(t);
     vsmmu_qtest_quit(t);
 }
@@ -675,7 +605,7 @@ static void test_sync_msi_own_prod(void)
     VsmmuQtest *t = start_bypass(VSMMU_ARGS);
 
     sync_msi_aborts(t, t->base + A_CMDQ_PROD, 0x1ff);
-    sync_none(t);
+    vsmmu_sync_none(t);
     assert_identity_copy(t);
     assert_alive(t);
     vsmmu_qtest_quit(t);
@@ -714,10 +644,10 @@ static void test_evtq_msi_own(void)
     vsmmu_writel(t, A_IRQ_CTRL, R_IRQ_CTRL_EVENTQ_IRQEN_MASK);
     snapshot(t->qts, t->base, smmu_regs, ARRAY_SIZE(smmu_regs), regs);
     assert_identity_copy_fails(t);
-    sync_none(t);
+    vsmmu_sync_none(t);
     g_assert_true(wait_gerror(t, R_GERROR_MSI_EVENTQ_ABT_ERR_MASK));
     assert_snapshot(t->qts, t->base, smmu_regs, ARRAY_SIZE(smmu_regs), regs);
-    expect_event(t, EVT_C_BAD_STE, NULL);
+    vsmmu_expect_event(t, EVT_C_BAD_STE, NULL);
     assert_alive(t);
     vsmmu_qtest_quit(t);
 }
@@ -768,10 +698,10 @@ static void test_sync_msi_testdev_dma(void)
         }
     }
     g_assert_true(done);
-    assert_status_ok(vsmmu_testdev_readq(t, A_TESTDEV_STATUS));
-    g_assert_true(check_byte(t->qts, f.dst, 4096, 0xa7));
+    vsmmu_assert_status_ok(vsmmu_testdev_readq(t, A_TESTDEV_STATUS));
+    g_assert_true(vsmmu_check_byte(t->qts, f.dst, 4096, 0xa7));
     g_assert_cmphex(vsmmu_gerror_active(t), ==, 0);
-    expect_no_event(t);
+    vsmmu_expect_no_event(t);
     fx_end(&f);
 }
 
@@ -841,7 +771,7 @@ static void test_two_vsmmus(void)
     vsmmu_writeq(t, A_STRTAB_BASE, base_b);
     vsmmu_enable(t);
     assert_identity_copy_fails(t);
-    expect_event(t, EVT_F_STE_FETCH, &ev);
+    vsmmu_expect_event(t, EVT_F_STE_FETCH, &ev);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev) & ~63ULL, ==,
                     base_b + t->sid * VSMMU_STE_SIZE);
 
@@ -934,11 +864,11 @@ static void test_cmdq_max_tlbi_range(void)
 
     pages = vsmmu_alloc(f.t, 200 * 4096, 4096);
     vsmmu_pt_unmap(&f.pt, IOVA_A, 4096);
-    issue_sync(f.t, vsmmu_cmd_tlbi_nh_asid(TEST_ASID));
+    vsmmu_issue_sync(f.t, vsmmu_cmd_tlbi_nh_asid(TEST_ASID));
     vsmmu_pt_map(&f.pt, IOVA_A, pages, 200 * 4096, VSMMU_PT_READ);
     qtest_memset(f.t->qts, pages, 0x5c, 4096);
-    assert_status_ok(vsmmu_testdev_read_sweep(f.t, IOVA_A, 200 * 4096, 4096,
-                                              1));
+    vsmmu_assert_status_ok(vsmmu_testdev_read_sweep(f.t, IOVA_A, 200 * 4096,
+                                                    4096, 1));
     /* The first page moves without invalidation */
     other = vsmmu_alloc(f.t, 4096, 4096);
     qtest_memset(f.t->qts, other, 0x6d, 4096);
@@ -959,8 +889,8 @@ static void test_cmdq_max_tlbi_range(void)
 
     /* The invalidation of our ASID took effect: the new page is read */
     qtest_memset(f.t->qts, f.dst, 0, 4096);
-    assert_status_ok(vsmmu_testdev_copy(f.t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_byte(f.t->qts, f.dst, 4096, 0x6d));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(f.t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_byte(f.t->qts, f.dst, 4096, 0x6d));
     fx_end(&f);
 }
 
@@ -1016,10 +946,10 @@ static void test_strtab_split_reserved(void)
         cfg = FIELD_DP32(cfg, STRTAB_BASE_CFG, SPLIT, split[i]);
         cfg = FIELD_DP32(cfg, STRTAB_BASE_CFG, LOG2SIZE, 16);
         vsmmu_writel(t, A_STRTAB_BASE_CFG, cfg);
-        issue_sync(t, vsmmu_cmd_cfgi_all());
+        vsmmu_issue_sync(t, vsmmu_cmd_cfgi_all());
         vsmmu_enable(t);
         assert_identity_copy(t);
-        expect_no_event(t);
+        vsmmu_expect_no_event(t);
     }
     assert_alive(t);
     vsmmu_qtest_quit(t);
@@ -1039,7 +969,7 @@ static void test_strtab_fmt_reserved(void)
     vsmmu_bringup(t, 8, 4);
     vsmmu_enable(t);
     assert_identity_copy(t);
-    expect_no_event(t);
+    vsmmu_expect_no_event(t);
     assert_alive(t);
     vsmmu_qtest_quit(t);
 }
@@ -1071,9 +1001,9 @@ static void test_l1std_span_reserved(void)
         note("Span %u", span[i]);
         desc = FIELD_DP64(desc, L1STD, SPAN, span[i]);
         qtest_writeq(t->qts, l1, desc);
-        issue_sync(t, vsmmu_cmd_cfgi_ste(t->sid, false));
+        vsmmu_issue_sync(t, vsmmu_cmd_cfgi_ste(t->sid, false));
         assert_identity_copy_fails(t);
-        expect_event(t, EVT_C_BAD_STREAMID, NULL);
+        vsmmu_expect_event(t, EVT_C_BAD_STREAMID, NULL);
     }
     assert_alive(t);
     vsmmu_qtest_quit(t);
@@ -1095,7 +1025,7 @@ static void test_strtab_log2size_above_sidsize(void)
     vsmmu_bringup(t, 8, 4);
     vsmmu_enable(t);
     assert_identity_copy(t);
-    expect_no_event(t);
+    vsmmu_expect_no_event(t);
     assert_alive(t);
     vsmmu_qtest_quit(t);
 }
@@ -1116,7 +1046,7 @@ static void test_sid_beyond_2lvl_table(void)
     vsmmu_bringup(t, 8, 4);
     vsmmu_enable(t);
     assert_identity_copy_fails(t);
-    expect_event(t, EVT_C_BAD_STREAMID, NULL);
+    vsmmu_expect_event(t, EVT_C_BAD_STREAMID, NULL);
     assert_alive(t);
     vsmmu_qtest_quit(t);
 }
@@ -1136,13 +1066,13 @@ static void test_sid_beyond_sidsize(void)
     vsmmu_bringup(t, 8, 4);
     vsmmu_enable(t);
     assert_identity_copy_fails(t);
-    expect_event(t, EVT_C_BAD_STREAMID, NULL);
+    vsmmu_expect_event(t, EVT_C_BAD_STREAMID, NULL);
     /* CFGI_STE of that StreamID: out of range, no error (§4.1.7) */
-    issue_sync(t, vsmmu_cmd_cfgi_ste(t->sid, true));
-    issue_sync(t, vsmmu_cmd_cfgi_ste(0xffffffff, false));
-    issue_sync(t, vsmmu_cmd_cfgi_cd(0xffffffff, 0xfffff, false));
-    issue_sync(t, vsmmu_cmd_cfgi_cd_all(0xffffffff));
-    issue_sync(t, vsmmu_cmd_prefetch_config(0xffffffff));
+    vsmmu_issue_sync(t, vsmmu_cmd_cfgi_ste(t->sid, true));
+    vsmmu_issue_sync(t, vsmmu_cmd_cfgi_ste(0xffffffff, false));
+    vsmmu_issue_sync(t, vsmmu_cmd_cfgi_cd(0xffffffff, 0xfffff, false));
+    vsmmu_issue_sync(t, vsmmu_cmd_cfgi_cd_all(0xffffffff));
+    vsmmu_issue_sync(t, vsmmu_cmd_prefetch_config(0xffffffff));
     assert_alive(t);
     vsmmu_qtest_quit(t);
 }
@@ -1153,16 +1083,16 @@ static void test_cfgi_range_top(void)
     VsmmuQtest *t = start_bypass(VSMMU_ARGS);
     uint64_t ste[VSMMU_STE_DWORDS];
 
-    issue_sync(t, vsmmu_cmd_cfgi_ste_range(0xffffffff, 30));
-    issue_sync(t, vsmmu_cmd_cfgi_ste_range(0xfffffffe, 29));
-    issue_sync(t, vsmmu_cmd_cfgi_ste_range(0xffffffff, 0));
+    vsmmu_issue_sync(t, vsmmu_cmd_cfgi_ste_range(0xffffffff, 30));
+    vsmmu_issue_sync(t, vsmmu_cmd_cfgi_ste_range(0xfffffffe, 29));
+    vsmmu_issue_sync(t, vsmmu_cmd_cfgi_ste_range(0xffffffff, 0));
     assert_identity_copy(t);
     /* Range 31 is CFGI_ALL whatever the StreamID: the new STE is seen */
     vsmmu_ste_abort(ste);
     vsmmu_ste_write(t, t->sid, ste);
-    issue_sync(t, vsmmu_cmd_cfgi_ste_range(0xffffffff, 31));
+    vsmmu_issue_sync(t, vsmmu_cmd_cfgi_ste_range(0xffffffff, 31));
     assert_identity_copy_fails(t);
-    expect_no_event(t);
+    vsmmu_expect_no_event(t);
     assert_alive(t);
     vsmmu_qtest_quit(t);
 }
@@ -1180,7 +1110,7 @@ static void test_cmdq_overfull(void)
     uint32_t mask = 2 * size - 1;
     uint32_t cons, prod;
 
-    sync_none(t);
+    vsmmu_sync_none(t);
     for (uint32_t i = 0; i < size; i++) {
         vsmmu_write_words(t, t->cmdq.base + 16 * i, sync.word, 2);
     }
@@ -1197,7 +1127,7 @@ static void test_cmdq_overfull(void)
     vsmmu_gerror_ack(t, vsmmu_gerror_active(t));
     vsmmu_cmdq_init(t, 8);
     set_cr0(t, CR0_ALL);
-    sync_none(t);
+    vsmmu_sync_none(t);
     assert_identity_copy(t);
     assert_alive(t);
     vsmmu_qtest_quit(t);
@@ -1229,15 +1159,15 @@ static void test_evtq_overfull(void)
     vsmmu_writel(t, VSMMU_PAGE1_EVENTQ_CONS, 14);
     set_cr0(t, CR0_ALL);
     for (int i = 0; i < 40; i++) {
-        assert_status_fault(t, vsmmu_testdev_copy(t, 0x1000, 0x2000, 64),
-                            0x1000);
+        vsmmu_assert_status_fault(t, vsmmu_testdev_copy(t, 0x1000, 0x2000, 64),
+                                  0x1000);
     }
-    sync_none(t);
+    vsmmu_sync_none(t);
     prod = vsmmu_readl(t, VSMMU_PAGE1_EVENTQ_PROD);
     g_assert_cmphex(prod & ~R_QUEUE_INDEX_OVFLG_MASK, <, 32);
-    g_assert_true(check_byte(t->qts, guard, 4096, 0xee));
-    g_assert_true(check_byte(t->qts, ring + 512, 4096 - 512, 0xee));
-    g_assert_true(check_byte(t->qts, ring + 4096, 4096, 0xee));
+    g_assert_true(vsmmu_check_byte(t->qts, guard, 4096, 0xee));
+    g_assert_true(vsmmu_check_byte(t->qts, ring + 512, 4096 - 512, 0xee));
+    g_assert_true(vsmmu_check_byte(t->qts, ring + 4096, 4096, 0xee));
     assert_alive(t);
     vsmmu_qtest_quit(t);
 }
@@ -1259,14 +1189,14 @@ static void test_queue_ptr_garbage(void)
     vsmmu_writel(t, A_CMDQ_PROD, prod | 0x7ff00000);
     g_assert_cmpuint(vsmmu_cmdq_wait(t), ==, CERROR_NONE);
     g_assert_cmphex(vsmmu_readl(t, A_CMDQ_CONS) & mask, ==, prod);
-    sync_none(t);
+    vsmmu_sync_none(t);
 
     /* Event queue CONS with garbage between the wrap bit and OVACKFLG */
     vsmmu_writel(t, VSMMU_PAGE1_EVENTQ_CONS, 0x7fffffe0 | t->evtq.cons);
     g_assert_cmphex(vsmmu_readl(t, VSMMU_PAGE1_EVENTQ_CONS) & 0x1f, ==,
                     t->evtq.cons & 0x1f);
     vsmmu_writel(t, VSMMU_PAGE1_EVENTQ_CONS, t->evtq.cons);
-    expect_no_event(t);
+    vsmmu_expect_no_event(t);
     assert_identity_copy(t);
     assert_alive(t);
     vsmmu_qtest_quit(t);
@@ -1321,8 +1251,8 @@ static void test_evtq_log2size_above_idr1(void)
     t->evtq.cons = 0;
     set_cr0(t, CR0_ALL);
     assert_identity_copy_fails(t);
-    expect_event(t, EVT_C_BAD_STE, NULL);
-    g_assert_true(check_byte(t->qts, q + size, 4096, 0xee));
+    vsmmu_expect_event(t, EVT_C_BAD_STE, NULL);
+    g_assert_true(vsmmu_check_byte(t->qts, q + size, 4096, 0xee));
     assert_alive(t);
     vsmmu_qtest_quit(t);
 }
@@ -1377,7 +1307,7 @@ static void test_evtq_strtab_base_top(void)
     vsmmu_writeq(t, A_STRTAB_BASE, top);
     vsmmu_enable(t);
     assert_identity_copy_fails(t);
-    expect_event(t, EVT_F_STE_FETCH, &ev);
+    vsmmu_expect_event(t, EVT_F_STE_FETCH, &ev);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev) & oas_mask & ~63ULL, ==,
                     (top + t->sid * VSMMU_STE_SIZE) & oas_mask);
 
@@ -1388,7 +1318,7 @@ static void test_evtq_strtab_base_top(void)
     vsmmu_writel(t, VSMMU_PAGE1_EVENTQ_CONS, 0);
     set_cr0(t, CR0_ALL);
     assert_identity_copy_fails(t);
-    sync_none(t);
+    vsmmu_sync_none(t);
     g_assert_true(wait_gerror(t, R_GERROR_EVENTQ_ABT_ERR_MASK));
     assert_alive(t);
     vsmmu_qtest_quit(t);
@@ -1495,8 +1425,8 @@ static void test_gerrorn_never_raised(void)
     assert_identity_copy(t);
     vsmmu_writel(t, A_GERRORN, gerror);
     g_assert_cmphex(vsmmu_gerror_active(t), ==, 0);
-    sync_none(t);
-    expect_no_event(t);
+    vsmmu_sync_none(t);
+    vsmmu_expect_no_event(t);
     assert_alive(t);
     vsmmu_qtest_quit(t);
 }
@@ -1534,16 +1464,16 @@ static void test_cr0_storm(void)
         g_assert_cmphex(ack & CR0_ALL, ==, v & CR0_ALL);
         qtest_memset(t->qts, f.dst, 0, 4096);
         qtest_memset(t->qts, IOVA_B, 0, 4096);
-        assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+        vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
         if (ack & R_CR0_SMMUEN_MASK) {
-            g_assert_true(check_byte(t->qts, f.dst, 4096, 0x5c));
-            g_assert_true(check_byte(t->qts, IOVA_B, 4096, 0));
+            g_assert_true(vsmmu_check_byte(t->qts, f.dst, 4096, 0x5c));
+            g_assert_true(vsmmu_check_byte(t->qts, IOVA_B, 4096, 0));
         } else {
-            g_assert_true(check_byte(t->qts, IOVA_B, 4096, 0x11));
-            g_assert_true(check_byte(t->qts, f.dst, 4096, 0));
+            g_assert_true(vsmmu_check_byte(t->qts, IOVA_B, 4096, 0x11));
+            g_assert_true(vsmmu_check_byte(t->qts, f.dst, 4096, 0));
         }
         if (ack & R_CR0_CMDQEN_MASK) {
-            sync_none(t);
+            vsmmu_sync_none(t);
         }
     }
     set_cr0(t, CR0_ALL);
@@ -1589,9 +1519,9 @@ static void test_ste_config_reserved(void)
         fx_update_ste(&f);
         fx_copy_fails(&f);
         if (cfg[i] < 4) {
-            expect_no_event(f.t);
+            vsmmu_expect_no_event(f.t);
         } else {
-            expect_event(f.t, EVT_C_BAD_STE, NULL);
+            vsmmu_expect_event(f.t, EVT_C_BAD_STE, NULL);
         }
     }
     f.ste[0] = FIELD_DP64(f.ste[0], STE0, CONFIG, STE_CONFIG_S1);
@@ -1613,20 +1543,20 @@ static void test_ste_s1_fields_bad(void)
     f.ste[0] = FIELD_DP64(good, STE0, S1CDMAX, 31);
     fx_update_ste(&f);
     fx_copy_fails(&f);
-    expect_event(f.t, EVT_C_BAD_STE, NULL);
+    vsmmu_expect_event(f.t, EVT_C_BAD_STE, NULL);
 
     f.ste[0] = FIELD_DP64(good, STE0, S1CDMAX, 1);
     f.ste[0] = FIELD_DP64(f.ste[0], STE0, S1FMT, 3);
     fx_update_ste(&f);
     fx_copy_fails(&f);
-    expect_event(f.t, EVT_C_BAD_STE, NULL);
+    vsmmu_expect_event(f.t, EVT_C_BAD_STE, NULL);
 
     /* SMMUv3.1: a S1ContextPtr beyond the OAS is C_BAD_STE (§3.4.3) */
     f.ste[0] = FIELD_DP64(good, STE0, S1CTXPTR,
                           (f.cdt.base | 1ULL << 50) >> 6);
     fx_update_ste(&f);
     fx_copy_fails(&f);
-    expect_event(f.t, EVT_C_BAD_STE, NULL);
+    vsmmu_expect_event(f.t, EVT_C_BAD_STE, NULL);
 
     f.ste[0] = good;
     fx_update_ste(&f);
@@ -1659,7 +1589,7 @@ static void test_cd_fields_bad(void)
         f.cd[0] = (good & ~bad[i].clear) | bad[i].set;
         fx_update_cd(&f);
         fx_copy_fails(&f);
-        expect_event(f.t, EVT_C_BAD_CD, NULL);
+        vsmmu_expect_event(f.t, EVT_C_BAD_CD, NULL);
     }
     f.cd[0] = good;
     fx_update_cd(&f);
@@ -1677,7 +1607,7 @@ static void test_cd_ips_beyond_oas(void)
         f.cd[0] = FIELD_DP64(f.cd[0], CD0, IPS, ips);
         fx_update_cd(&f);
         fx_copy_ok(&f);
-        expect_no_event(f.t);
+        vsmmu_expect_no_event(f.t);
     }
     fx_end(&f);
 }
@@ -1717,19 +1647,19 @@ static void test_pt_loop(void)
     r1 = f.dst | attrs | 3;
     qtest_writeq(f.t->qts, r, r0);
     qtest_writeq(f.t->qts, r + 8, r1);
-    issue_sync(f.t, vsmmu_cmd_tlbi_nh_asid(TEST_ASID));
+    vsmmu_issue_sync(f.t, vsmmu_cmd_tlbi_nh_asid(TEST_ASID));
     qtest_memset(f.t->qts, f.dst, 0, 4096);
-    assert_status_ok(vsmmu_testdev_copy(f.t, 0, 0x1000, 16));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(f.t, 0, 0x1000, 16));
     qtest_memread(f.t->qts, f.dst, got, sizeof(got));
     g_assert_cmphex(le64_to_cpu(got[0]), ==, r0);
     g_assert_cmphex(le64_to_cpu(got[1]), ==, r1);
-    expect_no_event(f.t);
+    vsmmu_expect_no_event(f.t);
     /*
      * IOVA_A walks R[1] at level 1, a table descriptor there to dst,
      * which is zero at level 2: invalid
      */
     fx_copy_fails(&f);
-    expect_fault(f.t, EVT_F_TRANSLATION, IOVA_A, true);
+    vsmmu_expect_fault(f.t, EVT_F_TRANSLATION, IOVA_A, true);
     fx_end(&f);
 }
 
@@ -1745,11 +1675,11 @@ static void test_pt_block_l0(void)
     d = FIELD_DP64(d, PTE, SH, 3);
     /* Identity block over [0, 512 GiB) if it were honoured */
     qtest_writeq(f.t->qts, f.pt.root, d | 1);
-    issue_sync(f.t, vsmmu_cmd_tlbi_nh_asid(TEST_ASID));
+    vsmmu_issue_sync(f.t, vsmmu_cmd_tlbi_nh_asid(TEST_ASID));
     qtest_memset(f.t->qts, IOVA_B, 0, 64);
     fx_copy_fails(&f);
-    g_assert_true(check_byte(f.t->qts, IOVA_B, 64, 0));
-    expect_fault(f.t, EVT_F_TRANSLATION, IOVA_A, true);
+    g_assert_true(vsmmu_check_byte(f.t->qts, IOVA_B, 64, 0));
+    vsmmu_expect_fault(f.t, EVT_F_TRANSLATION, IOVA_A, true);
     fx_end(&f);
 }
 
@@ -1814,7 +1744,7 @@ static void test_odd_access_smmu_page0(void)
     odd_accesses(t->qts, t->base, 0, 0x100, regs, n);
     odd_accesses(t->qts, t->base, VSMMU_IDREGS_BASE,
                  VSMMU_IDREGS_END - VSMMU_IDREGS_BASE, regs, n);
-    sync_none(t);
+    vsmmu_sync_none(t);
     assert_identity_copy(t);
     assert_alive(t);
     vsmmu_qtest_quit(t);
@@ -1828,8 +1758,8 @@ static void test_odd_access_smmu_page1(void)
 
     n = reg_range(regs, n, A_CMDQ_BASE, A_EVENTQ_IRQ_CFG2 + 4);
     odd_accesses(t->qts, t->base, VSMMU_PAGE_SIZE, 0x100, regs, n);
-    sync_none(t);
-    expect_no_event(t);
+    vsmmu_sync_none(t);
+    vsmmu_expect_no_event(t);
     assert_alive(t);
     vsmmu_qtest_quit(t);
 }
@@ -2383,7 +2313,7 @@ static void mig_source(Mig *m, bool queues, bool cmdqv)
     t->evtq = (VsmmuQueue) { .base = MAGIC_EVENTQ_PA, .log2size = 4 };
     set_cr0(t, R_CR0_CMDQEN_MASK | R_CR0_EVENTQEN_MASK);
     for (int i = 0; i < 3; i++) {
-        sync_none(t);
+        vsmmu_sync_none(t);
     }
     if (!queues) {
         set_cr0(t, 0);
@@ -2698,9 +2628,10 @@ static void test_mig_eventq_overfull(void)
     for (int i = 0; i < 40; i++) {
         vsmmu_testdev_copy(dst, 0x1000, 0x2000, 64);
     }
-    g_assert_true(check_byte(dst->qts, MAGIC_EVENTQ_PA - 4096, 4096, 0xee));
-    g_assert_true(check_byte(dst->qts, MAGIC_EVENTQ_PA + 512, 2 * 4096 - 512,
-                             0xee));
+    g_assert_true(vsmmu_check_byte(dst->qts, MAGIC_EVENTQ_PA - 4096, 4096,
+                                   0xee));
+    g_assert_true(vsmmu_check_byte(dst->qts, MAGIC_EVENTQ_PA + 512,
+                                   2 * 4096 - 512, 0xee));
     mig_end(&m, dst);
 }
 

@@ -32,6 +32,7 @@
 #include "qobject/qdict.h"
 #include "hw/arm/vsmmu/ats-testdev.h"
 #include "vsmmu-qtest-lib.h"
+#include "vsmmu-qtest-check.h"
 
 #define TEST_TIMEOUT_S          120
 
@@ -64,78 +65,6 @@
 /* Helpers                                                                 */
 /* ---------------------------------------------------------------------- */
 
-static uint8_t pattern_byte(uint64_t i, uint8_t seed)
-{
-    return seed ^ (i * 7) ^ (i >> 9) ^ (i >> 17);
-}
-
-static void fill_pattern(VsmmuQtest *t, uint64_t pa, uint64_t len,
-                         uint8_t seed)
-{
-    g_autofree uint8_t *buf = g_malloc(len);
-
-    for (uint64_t i = 0; i < len; i++) {
-        buf[i] = pattern_byte(i, seed);
-    }
-    qtest_memwrite(t->qts, pa, buf, len);
-}
-
-static bool check_pattern(VsmmuQtest *t, uint64_t pa, uint64_t len,
-                          uint8_t seed)
-{
-    g_autofree uint8_t *buf = g_malloc(len);
-
-    qtest_memread(t->qts, pa, buf, len);
-    for (uint64_t i = 0; i < len; i++) {
-        if (buf[i] != pattern_byte(i, seed)) {
-            g_printerr("pattern 0x%x mismatch at PA 0x%" PRIx64 ": 0x%02x\n",
-                       seed, pa + i, buf[i]);
-            return false;
-        }
-    }
-    return true;
-}
-
-static void assert_status_ok(uint64_t status)
-{
-    g_assert_cmphex(status, ==, VSMMU_TESTDEV_STATUS_OK);
-}
-
-static void assert_status_fault(VsmmuQtest *t, uint64_t status, uint64_t iova)
-{
-    g_assert_cmpuint(vsmmu_testdev_status_code(status), ==,
-                     VSMMU_TESTDEV_STATUS_DMA_ERROR);
-    g_assert_cmphex(vsmmu_testdev_readq(t, A_TESTDEV_ERR_ADDR), ==, iova);
-}
-
-static void sync_none(VsmmuQtest *t)
-{
-    g_assert_cmpuint(vsmmu_cmdq_issue(t, vsmmu_cmd_sync(CMD_SYNC_SIG_NONE,
-                                                        0, 0)),
-                     ==, CERROR_NONE);
-}
-
-static void issue_sync(VsmmuQtest *t, VsmmuCmd cmd)
-{
-    g_assert_cmpuint(vsmmu_cmdq_issue_sync(t, cmd), ==, CERROR_NONE);
-}
-
-/* After a CMD_SYNC, exactly one event of type @id for @sid */
-static void expect_event_sid(VsmmuQtest *t, uint32_t sid, unsigned id,
-                             VsmmuEvent *ev)
-{
-    sync_none(t);
-    vsmmu_evtq_expect(t, ev);
-    g_assert_cmphex(vsmmu_evt_id(ev), ==, id);
-    g_assert_cmphex(vsmmu_evt_sid(ev), ==, sid);
-    vsmmu_evtq_expect_none(t);
-}
-
-static void expect_event(VsmmuQtest *t, unsigned id, VsmmuEvent *ev)
-{
-    expect_event_sid(t, t->sid, id, ev);
-}
-
 /*
  * A translation fault record: @id at input @iova, stage 2 or not, its
  * class, and for stage 2 the IPA that faulted
@@ -145,7 +74,7 @@ static void expect_fault(VsmmuQtest *t, unsigned id, uint64_t iova,
 {
     VsmmuEvent ev;
 
-    expect_event(t, id, &ev);
+    vsmmu_expect_event(t, id, &ev);
     g_assert_cmphex(vsmmu_evt_input_addr(&ev), ==, iova);
     g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, S2), ==, s2);
     g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, CLASS), ==, class);
@@ -153,21 +82,6 @@ static void expect_fault(VsmmuQtest *t, unsigned id, uint64_t iova,
     if (s2) {
         g_assert_cmphex(vsmmu_evt_ipa(&ev), ==, ipa & ~0xfffULL);
     }
-}
-
-static void expect_no_event(VsmmuQtest *t)
-{
-    sync_none(t);
-    vsmmu_evtq_expect_none(t);
-}
-
-static void assert_alive(VsmmuQtest *t)
-{
-    QDict *rsp = qtest_qmp(t->qts, "{ 'execute': 'query-status' }");
-
-    g_assert_true(qdict_haskey(rsp, "return"));
-    qobject_unref(rsp);
-    g_assert_cmphex(vsmmu_readl(t, A_IDR1), !=, 0);
 }
 
 static VsmmuQtest *start(const char *smmu, const char *extra)
@@ -317,7 +231,7 @@ static void fixture_setup(S2Fixture *f, const char *smmu, const char *extra,
 static void update_ste(S2Fixture *f)
 {
     vsmmu_ste_write(f->t, f->t->sid, f->ste);
-    issue_sync(f->t, vsmmu_cmd_cfgi_ste(f->t->sid, true));
+    vsmmu_issue_sync(f->t, vsmmu_cmd_cfgi_ste(f->t->sid, true));
 }
 
 /*
@@ -363,11 +277,11 @@ static uint64_t copy_a_to_b(S2Fixture *f, uint8_t seed, uint64_t *pa_a)
 
     map_page(f, IOVA_A, a, VSMMU_PT_READ, VSMMU_PT_READ);
     map_page(f, IOVA_B, b, VSMMU_PT_WRITE, VSMMU_PT_WRITE);
-    fill_pattern(t, a, 4096, seed);
+    vsmmu_fill_pattern(t, a, 4096, seed, 0);
     qtest_memset(t->qts, IOVA_A, 0xee, 4096);
     qtest_memset(t->qts, IOVA_B, 0, 4096);
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, b, 4096, seed));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, b, 4096, seed, 0));
     g_assert_cmphex(qtest_readq(t->qts, IOVA_B), ==, 0);
     if (pa_a) {
         *pa_a = a;
@@ -441,9 +355,9 @@ static void expect_bad_ste_dma(VsmmuQtest *t)
 {
     VsmmuEvent ev;
 
-    assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 8),
-                        IOVA_A);
-    expect_event(t, EVT_C_BAD_STE, &ev);
+    vsmmu_assert_status_fault(t, vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 8),
+                              IOVA_A);
+    vsmmu_expect_event(t, EVT_C_BAD_STE, &ev);
 }
 
 /*
@@ -468,14 +382,14 @@ static void test_stage1_rejects(void)
     nested_init_s1(&f, &s2_4k);
     vsmmu_ste_nested(f.ste, &f.cdt, STE_S1DSS_TERMINATE, &f.s2, VMID_A);
     vsmmu_ste_write(t, t->sid, f.ste);
-    issue_sync(t, vsmmu_cmd_cfgi_ste(t->sid, true));
+    vsmmu_issue_sync(t, vsmmu_cmd_cfgi_ste(t->sid, true));
     expect_bad_ste_dma(t);
 
     expect_cmd_ill(t, vsmmu_cmd_tlbi_s2_ipa(VMID_A, 0x1000, true));
     expect_cmd_ill(t, vsmmu_cmd_tlbi_s12_vmall(VMID_A));
     /* the stage-1 ones are as legal as ever */
-    issue_sync(t, vsmmu_cmd_with_vmid(vsmmu_cmd_tlbi_nh_asid(TEST_ASID),
-                                      VMID_A));
+    vsmmu_issue_sync(t, vsmmu_cmd_with_vmid(vsmmu_cmd_tlbi_nh_asid(TEST_ASID),
+                                            VMID_A));
     vsmmu_qtest_quit(t);
 }
 
@@ -506,9 +420,9 @@ static void test_stage2_rejects(void)
     expect_cmd_ill(t, vsmmu_cmd_tlbi_nh_vaa(IOVA_A, true));
     expect_cmd_ill(t, vsmmu_cmd_cfgi_cd(t->sid, 0, true));
     expect_cmd_ill(t, vsmmu_cmd_cfgi_cd_all(t->sid));
-    issue_sync(t, vsmmu_cmd_tlbi_s2_ipa(VMID_A, IOVA_A, true));
-    issue_sync(t, vsmmu_cmd_tlbi_s12_vmall(VMID_A));
-    issue_sync(t, vsmmu_cmd_tlbi_nsnh_all());
+    vsmmu_issue_sync(t, vsmmu_cmd_tlbi_s2_ipa(VMID_A, IOVA_A, true));
+    vsmmu_issue_sync(t, vsmmu_cmd_tlbi_s12_vmall(VMID_A));
+    vsmmu_issue_sync(t, vsmmu_cmd_tlbi_nsnh_all());
     vsmmu_qtest_quit(t);
 }
 
@@ -541,7 +455,7 @@ static void run_s2(const char *smmu, const S2Params *p)
 
     fixture_setup(&f, smmu, NULL, false, p);
     copy_a_to_b(&f, 0x31, NULL);
-    expect_no_event(f.t);
+    vsmmu_expect_no_event(f.t);
     vsmmu_qtest_quit(f.t);
 }
 
@@ -551,7 +465,7 @@ static void run_nested(const char *smmu, const S2Params *p)
 
     fixture_setup(&f, smmu, NULL, true, p);
     copy_a_to_b(&f, 0x32, NULL);
-    expect_no_event(f.t);
+    vsmmu_expect_no_event(f.t);
     vsmmu_qtest_quit(f.t);
 }
 
@@ -602,12 +516,12 @@ static void test_s2_concat(void)
     vsmmu_pt_map(&f.s2, hi, a, 4096, VSMMU_PT_READ);
     vsmmu_pt_map(&f.s2, IOVA_A, decoy, 4096, VSMMU_PT_READ);
     vsmmu_pt_map(&f.s2, IOVA_B, b, 4096, VSMMU_PT_WRITE);
-    fill_pattern(t, a, 4096, 0x41);
-    fill_pattern(t, decoy, 4096, 0x42);
-    assert_status_ok(vsmmu_testdev_copy(t, hi, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, b, 4096, 0x41));
+    vsmmu_fill_pattern(t, a, 4096, 0x41, 0);
+    vsmmu_fill_pattern(t, decoy, 4096, 0x42, 0);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, hi, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, b, 4096, 0x41, 0));
     /* 16 tables at most: a 44-bit IPA cannot start at level 1 */
-    expect_no_event(t);
+    vsmmu_expect_no_event(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -626,10 +540,10 @@ static void test_reference_s2_concat(void)
     vsmmu_pt_map(&f.s2, hi, a, 4096, VSMMU_PT_READ);
     vsmmu_pt_map(&f.s2, IOVA_A, decoy, 4096, VSMMU_PT_READ);
     vsmmu_pt_map(&f.s2, IOVA_B, b, 4096, VSMMU_PT_WRITE);
-    fill_pattern(f.t, a, 4096, 0x41);
-    fill_pattern(f.t, decoy, 4096, 0x42);
-    assert_status_ok(vsmmu_testdev_copy(f.t, hi, IOVA_B, 4096));
-    g_assert_true(check_pattern(f.t, b, 4096, 0x41));
+    vsmmu_fill_pattern(f.t, a, 4096, 0x41, 0);
+    vsmmu_fill_pattern(f.t, decoy, 4096, 0x42, 0);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(f.t, hi, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(f.t, b, 4096, 0x41, 0));
     vsmmu_qtest_quit(f.t);
 }
 
@@ -646,9 +560,10 @@ static void test_s2_block(void)
     b = alloc_page(&f);
     vsmmu_pt_map_block(&f.s2, IOVA_A, blk, 2, VSMMU_PT_READ);
     vsmmu_pt_map(&f.s2, IOVA_B, b, 4096, VSMMU_PT_WRITE);
-    fill_pattern(t, blk + 0x5000, 4096, 0x43);
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A + 0x5000, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, b, 4096, 0x43));
+    vsmmu_fill_pattern(t, blk + 0x5000, 4096, 0x43, 0);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A + 0x5000, IOVA_B,
+                                              4096));
+    g_assert_true(vsmmu_check_pattern(t, b, 4096, 0x43, 0));
     vsmmu_qtest_quit(t);
 }
 
@@ -692,10 +607,10 @@ static void test_nested_s1dss_bypass(void)
     b = alloc_page(&f);
     vsmmu_pt_map(&f.s2, IOVA_A, a, 4096, VSMMU_PT_READ);
     vsmmu_pt_map(&f.s2, IOVA_B, b, 4096, VSMMU_PT_WRITE);
-    fill_pattern(t, a, 4096, 0x44);
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, b, 4096, 0x44));
-    expect_no_event(t);
+    vsmmu_fill_pattern(t, a, 4096, 0x44, 0);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, b, 4096, 0x44, 0));
+    vsmmu_expect_no_event(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -722,22 +637,24 @@ static void test_s1_on_nested_smmu(void)
     b = vsmmu_alloc(t, 4096, 4096);
     vsmmu_pt_map(&pt, IOVA_A, a, 4096, VSMMU_PT_READ);
     vsmmu_pt_map(&pt, IOVA_B, b, 4096, VSMMU_PT_WRITE);
-    fill_pattern(t, a, 4096, 0x45);
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, b, 4096, 0x45));
+    vsmmu_fill_pattern(t, a, 4096, 0x45, 0);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, b, 4096, 0x45, 0));
 
     /* Its entries are tagged with STE.S2VMID: another VMID misses them */
     a = vsmmu_alloc(t, 4096, 4096);
-    fill_pattern(t, a, 4096, 0x46);
+    vsmmu_fill_pattern(t, a, 4096, 0x46, 0);
     vsmmu_pt_remap(&pt, IOVA_A, a);
-    issue_sync(t, vsmmu_cmd_with_vmid(vsmmu_cmd_tlbi_nh_va(TEST_ASID, IOVA_A,
-                                                           true), VMID_A));
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, b, 4096, 0x45));
-    issue_sync(t, vsmmu_cmd_with_vmid(vsmmu_cmd_tlbi_nh_va(TEST_ASID, IOVA_A,
-                                                           true), VMID_B));
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, b, 4096, 0x46));
+    vsmmu_issue_sync(t, vsmmu_cmd_with_vmid(vsmmu_cmd_tlbi_nh_va(TEST_ASID,
+                                                                 IOVA_A, true),
+                                            VMID_A));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, b, 4096, 0x45, 0));
+    vsmmu_issue_sync(t, vsmmu_cmd_with_vmid(vsmmu_cmd_tlbi_nh_va(TEST_ASID,
+                                                                 IOVA_A, true),
+                                            VMID_B));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, b, 4096, 0x46, 0));
     vsmmu_qtest_quit(t);
 }
 
@@ -767,11 +684,11 @@ static void test_nested_cached(void)
     b = copy_a_to_b(&f, 0x47, &a);
     hits = vsmmu_qtest_qom_uint(t->qts, "/machine/peripheral/vsmmu0",
                                 "x-stats-utlb-hits");
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
     g_assert_cmpuint(vsmmu_qtest_qom_uint(t->qts,
                                           "/machine/peripheral/vsmmu0",
                                           "x-stats-utlb-hits"), >, hits);
-    g_assert_true(check_pattern(t, b, 4096, 0x47));
+    g_assert_true(vsmmu_check_pattern(t, b, 4096, 0x47, 0));
     vsmmu_qtest_quit(t);
 }
 
@@ -787,8 +704,8 @@ static void fault_at(S2Fixture *f, uint64_t iova)
     if (!f->nested || !vsmmu_pt_leaf_addr(&f->s1, IOVA_D)) {
         map_page(f, IOVA_D, b, VSMMU_PT_WRITE, VSMMU_PT_WRITE);
     }
-    assert_status_fault(f->t, vsmmu_testdev_copy(f->t, iova, IOVA_D, 8),
-                        iova);
+    vsmmu_assert_status_fault(f->t, vsmmu_testdev_copy(f->t, iova, IOVA_D, 8),
+                              iova);
 }
 
 /* Stage 2 alone: no mapping for the IPA, F_TRANSLATION with S2 = 1 */
@@ -839,8 +756,8 @@ static void test_fault_s2_permission(void)
     copy_a_to_b(&f, 0x51, NULL);
     /* stage 1 writable, stage 2 read-only */
     ipa = map_page(&f, IOVA_D, alloc_page(&f), VSMMU_PT_WRITE, VSMMU_PT_READ);
-    assert_status_fault(f.t, vsmmu_testdev_copy(f.t, IOVA_A, IOVA_D, 8),
-                        IOVA_D);
+    vsmmu_assert_status_fault(f.t, vsmmu_testdev_copy(f.t, IOVA_A, IOVA_D, 8),
+                              IOVA_D);
     expect_fault(f.t, EVT_F_PERMISSION, IOVA_D, true, EVT_CLASS_IN, ipa);
     vsmmu_qtest_quit(f.t);
 }
@@ -856,10 +773,10 @@ static void test_fault_s2_no_read(void)
     ipa = map_page(&f, IOVA_D, b, VSMMU_PT_WRITE,
                    VSMMU_PT_WRITE | VSMMU_PT_NO_READ);
     copy_a_to_b(&f, 0x52, NULL);
-    assert_status_ok(vsmmu_testdev_copy(f.t, IOVA_A, IOVA_D, 4096));
-    g_assert_true(check_pattern(f.t, b, 4096, 0x52));
-    assert_status_fault(f.t, vsmmu_testdev_copy(f.t, IOVA_D, IOVA_B, 8),
-                        IOVA_D);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(f.t, IOVA_A, IOVA_D, 4096));
+    g_assert_true(vsmmu_check_pattern(f.t, b, 4096, 0x52, 0));
+    vsmmu_assert_status_fault(f.t, vsmmu_testdev_copy(f.t, IOVA_D, IOVA_B, 8),
+                              IOVA_D);
     expect_fault(f.t, EVT_F_PERMISSION, IOVA_D, true, EVT_CLASS_IN, ipa);
     vsmmu_qtest_quit(f.t);
 }
@@ -878,8 +795,8 @@ static void test_fault_s2_access(void)
 
     f.ste[2] = FIELD_DP64(f.ste[2], STE2, S2AFFD, 1);
     update_ste(&f);
-    assert_status_ok(vsmmu_testdev_copy(f.t, IOVA_A, IOVA_D, 8));
-    expect_no_event(f.t);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(f.t, IOVA_A, IOVA_D, 8));
+    vsmmu_expect_no_event(f.t);
     vsmmu_qtest_quit(f.t);
 }
 
@@ -906,7 +823,7 @@ static void test_fault_s2_no_record(void)
     map_page(&f, IOVA_A, alloc_page(&f), VSMMU_PT_READ, VSMMU_PT_READ);
     vsmmu_pt_unmap(&f.s2, f.next_ipa - 4096, 4096);
     fault_at(&f, IOVA_A);
-    expect_no_event(f.t);
+    vsmmu_expect_no_event(f.t);
     /* ... while stage 1 faults follow CD.R */
     fault_at(&f, IOVA_C);
     expect_fault(f.t, EVT_F_TRANSLATION, IOVA_C, false, EVT_CLASS_IN, 0);
@@ -957,7 +874,7 @@ static void nested_s1_table_fault(bool ttb)
     map_page(&f, IOVA_A, alloc_page(&f), VSMMU_PT_READ, VSMMU_PT_READ);
     vsmmu_cd_for_pgtable(f.cd, &f.s1, TEST_ASID);
     vsmmu_cd_write(t, f.cd_addr, f.cd);
-    issue_sync(t, vsmmu_cmd_cfgi_cd(t->sid, 0, true));
+    vsmmu_issue_sync(t, vsmmu_cmd_cfgi_cd(t->sid, 0, true));
 
     if (ttb) {
         want = f.s1.root + HOLE_IPA_OFF;
@@ -1012,8 +929,8 @@ static void test_fault_nested_cd(void)
     vsmmu_pt_map(&f.s2, cd_ipa & ~0xfffULL, f.cdt.base & ~0xfffULL, 4096,
                  VSMMU_PT_READ);
     map_page(&f, IOVA_A, alloc_page(&f), VSMMU_PT_READ, VSMMU_PT_READ);
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_D, 8));
-    expect_no_event(t);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_D, 8));
+    vsmmu_expect_no_event(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -1052,7 +969,7 @@ static void test_fault_s2_walk_eabt(void)
     f.ste[3] = FIELD_DP64(0, STE3, S2TTB, VSMMU_QTEST_NO_RAM_PA >> 4);
     update_ste(&f);
     fault_at(&f, IOVA_A);
-    expect_event(f.t, EVT_F_WALK_EABT, &ev);
+    vsmmu_expect_event(f.t, EVT_F_WALK_EABT, &ev);
     g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, S2), ==, 1);
     g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, CLASS), ==, EVT_CLASS_IN);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev) & ~0xfffULL, ==,
@@ -1073,9 +990,9 @@ static void test_fault_nested_s1_walk_eabt(void)
                  VSMMU_PT_READ);
     f.cd[1] = FIELD_DP64(0, CD1, TTB0, HOLE_IPA_OFF >> 4);
     vsmmu_cd_write(t, f.cd_addr, f.cd);
-    issue_sync(t, vsmmu_cmd_cfgi_cd(t->sid, 0, true));
+    vsmmu_issue_sync(t, vsmmu_cmd_cfgi_cd(t->sid, 0, true));
     fault_at(&f, IOVA_A);
-    expect_event(t, EVT_F_WALK_EABT, &ev);
+    vsmmu_expect_event(t, EVT_F_WALK_EABT, &ev);
     g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, S2), ==, 0);
     g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, CLASS), ==, EVT_CLASS_TT);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev) & ~0xfffULL, ==,
@@ -1087,7 +1004,7 @@ static void test_fault_nested_s1_walk_eabt(void)
     fixture_ste(&f);
     update_ste(&f);
     fault_at(&f, IOVA_A);
-    expect_event(t, EVT_F_CD_FETCH, &ev);
+    vsmmu_expect_event(t, EVT_F_CD_FETCH, &ev);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev), ==,
                     VSMMU_QTEST_NO_RAM_PA + 0x40);
     vsmmu_qtest_quit(t);
@@ -1115,7 +1032,7 @@ static void stale_then_invalidate(bool nested, bool s2_side, InvalFn *inval)
     t = f.t;
     b = copy_a_to_b(&f, 0x61, &a);
     a2 = alloc_page(&f);
-    fill_pattern(t, a2, 4096, 0x62);
+    vsmmu_fill_pattern(t, a2, 4096, 0x62, 0);
     if (!nested) {
         vsmmu_pt_remap(&f.s2, IOVA_A, a2);
     } else if (s2_side) {
@@ -1127,97 +1044,87 @@ static void stale_then_invalidate(bool nested, bool s2_side, InvalFn *inval)
         f.next_ipa += 4096;
         vsmmu_pt_remap(&f.s1, IOVA_A, ipa);
     }
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, b, 4096, 0x61));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, b, 4096, 0x61, 0));
 
     inval(&f);
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, b, 4096, 0x62));
-    expect_no_event(t);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, b, 4096, 0x62, 0));
+    vsmmu_expect_no_event(t);
     vsmmu_qtest_quit(t);
 }
 
 static void inval_s2_ipa(S2Fixture *f)
 {
-    issue_sync(f->t, vsmmu_cmd_tlbi_s2_ipa(f->vmid, IOVA_A, true));
+    vsmmu_issue_sync(f->t, vsmmu_cmd_tlbi_s2_ipa(f->vmid, IOVA_A, true));
 }
 
 static void inval_s2_ipa_nested(S2Fixture *f)
 {
     /* what Linux sends for a nesting parent: S2 by IPA, then S1 of VMID */
-    issue_sync(f->t, vsmmu_cmd_tlbi_s2_ipa(f->vmid, DATA_IPA, true));
-    issue_sync(f->t, vsmmu_cmd_with_vmid(vsmmu_cmd_tlbi_nh_all(), f->vmid));
+    vsmmu_issue_sync(f->t, vsmmu_cmd_tlbi_s2_ipa(f->vmid, DATA_IPA, true));
+    vsmmu_issue_sync(f->t, vsmmu_cmd_with_vmid(vsmmu_cmd_tlbi_nh_all(),
+                                               f->vmid));
 }
 
 static void inval_s12_vmall(S2Fixture *f)
 {
-    issue_sync(f->t, vsmmu_cmd_tlbi_s12_vmall(f->vmid));
+    vsmmu_issue_sync(f->t, vsmmu_cmd_tlbi_s12_vmall(f->vmid));
 }
 
 static void inval_nh_va(S2Fixture *f)
 {
-    issue_sync(f->t, vsmmu_cmd_with_vmid(vsmmu_cmd_tlbi_nh_va(TEST_ASID, IOVA_A,
-                                                              true),
-                                         f->vmid));
+    vsmmu_issue_sync(f->t, vsmmu_cmd_with_vmid(vsmmu_cmd_tlbi_nh_va(TEST_ASID,
+                                                                    IOVA_A,
+                                                                    true),
+                                               f->vmid));
 }
 
 static void inval_nsnh_all(S2Fixture *f)
 {
-    issue_sync(f->t, vsmmu_cmd_tlbi_nsnh_all());
+    vsmmu_issue_sync(f->t, vsmmu_cmd_tlbi_nsnh_all());
 }
 
 /* A range TLBI_S2_IPA: 2 pages of 4 KiB from IOVA_A - 4 KiB */
 static void inval_s2_ipa_range(S2Fixture *f)
 {
-    issue_sync(f->t, vsmmu_cmd_tlbi_s2_ipa_range(f->vmid, IOVA_A - 4096, true,
-                                                 CMD_TLBI_TG_4K, 3, 1, 0));
+    vsmmu_issue_sync(f->t, vsmmu_cmd_tlbi_s2_ipa_range(f->vmid, IOVA_A - 4096,
+                                                       true, CMD_TLBI_TG_4K, 3,
+                                                       1, 0));
 }
 
 /* 32 << 20 pages from 4 KiB, over IOVA_A: more than 8 aligned pieces */
 static void inval_s2_ipa_range_wide(S2Fixture *f)
 {
-    issue_sync(f->t, vsmmu_cmd_tlbi_s2_ipa_range(f->vmid, 0x1000, false,
-                                                 CMD_TLBI_TG_4K, 0, 31, 20));
+    vsmmu_issue_sync(f->t, vsmmu_cmd_tlbi_s2_ipa_range(f->vmid, 0x1000, false,
+                                                       CMD_TLBI_TG_4K, 0, 31,
+                                                       20));
 }
 
-static void test_tlbi_s2_ipa(void)
-{
-    stale_then_invalidate(false, false, inval_s2_ipa);
-}
+/* The invalidations stale_then_invalidate() runs, one test each */
+typedef struct StaleCase {
+    const char *path;
+    bool nested;            /* S1 over S2, else stage 2 alone */
+    bool s2_side;           /* nested: the S2 page changes, else the S1 */
+    InvalFn *inval;
+} StaleCase;
 
-static void test_tlbi_s2_ipa_range(void)
-{
-    stale_then_invalidate(false, false, inval_s2_ipa_range);
-}
+static const StaleCase stale_cases[] = {
+    { "tlbi/s2-ipa", false, false, inval_s2_ipa },
+    { "tlbi/s2-ipa-range", false, false, inval_s2_ipa_range },
+    { "tlbi/s2-ipa-range-wide", false, false, inval_s2_ipa_range_wide },
+    { "tlbi/s12-vmall-s2", false, false, inval_s12_vmall },
+    { "tlbi/s12-vmall-nested", true, true, inval_s12_vmall },
+    { "tlbi/s2-ipa-nested", true, true, inval_s2_ipa_nested },
+    { "tlbi/nh-va-nested", true, false, inval_nh_va },
+    { "tlbi/nsnh-all-nested", true, false, inval_nsnh_all },
+};
 
-static void test_tlbi_s2_ipa_range_wide(void)
+static void test_stale(const void *opaque)
 {
-    stale_then_invalidate(false, false, inval_s2_ipa_range_wide);
-}
+    const StaleCase *c = opaque;
 
-static void test_tlbi_s12_vmall_s2(void)
-{
-    stale_then_invalidate(false, false, inval_s12_vmall);
-}
-
-static void test_tlbi_s12_vmall_nested(void)
-{
-    stale_then_invalidate(true, true, inval_s12_vmall);
-}
-
-static void test_tlbi_s2_ipa_nested(void)
-{
-    stale_then_invalidate(true, true, inval_s2_ipa_nested);
-}
-
-static void test_tlbi_nh_va_nested(void)
-{
-    stale_then_invalidate(true, false, inval_nh_va);
-}
-
-static void test_tlbi_nsnh_all_nested(void)
-{
-    stale_then_invalidate(true, false, inval_nsnh_all);
+    stale_then_invalidate(c->nested, c->s2_side, c->inval);
 }
 
 /* TLBI_S2_IPA and TLBI_S12_VMALL of another VMID leave ours cached */
@@ -1231,15 +1138,15 @@ static void test_tlbi_s2_other_vmid(void)
     t = f.t;
     b = copy_a_to_b(&f, 0x63, &a);
     a2 = alloc_page(&f);
-    fill_pattern(t, a2, 4096, 0x64);
+    vsmmu_fill_pattern(t, a2, 4096, 0x64, 0);
     vsmmu_pt_remap(&f.s2, IOVA_A, a2);
-    issue_sync(t, vsmmu_cmd_tlbi_s2_ipa(VMID_B, IOVA_A, true));
-    issue_sync(t, vsmmu_cmd_tlbi_s12_vmall(VMID_B));
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, b, 4096, 0x63));
-    issue_sync(t, vsmmu_cmd_tlbi_s2_ipa(VMID_A, IOVA_A, true));
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, b, 4096, 0x64));
+    vsmmu_issue_sync(t, vsmmu_cmd_tlbi_s2_ipa(VMID_B, IOVA_A, true));
+    vsmmu_issue_sync(t, vsmmu_cmd_tlbi_s12_vmall(VMID_B));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, b, 4096, 0x63, 0));
+    vsmmu_issue_sync(t, vsmmu_cmd_tlbi_s2_ipa(VMID_A, IOVA_A, true));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, b, 4096, 0x64, 0));
     vsmmu_qtest_quit(t);
 }
 
@@ -1262,31 +1169,31 @@ static void vmid_isolation(VsmmuCmd (*cmd)(void))
     memcpy(ste2, f.ste, sizeof(ste2));
     ste2[2] = FIELD_DP64(ste2[2], STE2, S2VMID, VMID_B);
     vsmmu_ste_write(t, t2->sid, ste2);
-    issue_sync(t, vsmmu_cmd_cfgi_ste(t2->sid, true));
+    vsmmu_issue_sync(t, vsmmu_cmd_cfgi_ste(t2->sid, true));
 
     b = copy_a_to_b(&f, 0x71, &a);
     b2 = alloc_page(&f);
     map_page(&f, IOVA_D, b2, VSMMU_PT_WRITE, VSMMU_PT_WRITE);
-    assert_status_ok(vsmmu_testdev_copy(t2, IOVA_A, IOVA_D, 4096));
-    g_assert_true(check_pattern(t, b2, 4096, 0x71));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t2, IOVA_A, IOVA_D, 4096));
+    g_assert_true(vsmmu_check_pattern(t, b2, 4096, 0x71, 0));
 
     a2 = alloc_page(&f);
-    fill_pattern(t, a2, 4096, 0x72);
+    vsmmu_fill_pattern(t, a2, 4096, 0x72, 0);
     ipa = f.next_ipa;
     vsmmu_pt_map(&f.s2, ipa, a2, 4096, VSMMU_PT_READ);
     f.next_ipa += 4096;
     vsmmu_pt_remap(&f.s1, IOVA_A, ipa);
 
-    issue_sync(t, vsmmu_cmd_with_vmid(cmd(), VMID_A));
-    assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(t, b, 4096, 0x72));
-    assert_status_ok(vsmmu_testdev_copy(t2, IOVA_A, IOVA_D, 4096));
-    g_assert_true(check_pattern(t, b2, 4096, 0x71));
+    vsmmu_issue_sync(t, vsmmu_cmd_with_vmid(cmd(), VMID_A));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(t, b, 4096, 0x72, 0));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t2, IOVA_A, IOVA_D, 4096));
+    g_assert_true(vsmmu_check_pattern(t, b2, 4096, 0x71, 0));
 
-    issue_sync(t, vsmmu_cmd_with_vmid(cmd(), VMID_B));
-    assert_status_ok(vsmmu_testdev_copy(t2, IOVA_A, IOVA_D, 4096));
-    g_assert_true(check_pattern(t, b2, 4096, 0x72));
-    expect_no_event(t);
+    vsmmu_issue_sync(t, vsmmu_cmd_with_vmid(cmd(), VMID_B));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(t2, IOVA_A, IOVA_D, 4096));
+    g_assert_true(vsmmu_check_pattern(t, b2, 4096, 0x72, 0));
+    vsmmu_expect_no_event(t);
     free_second_dev(t2);
     vsmmu_qtest_quit(t);
 }
@@ -1381,12 +1288,12 @@ static void test_notify_s2_tlbis(void)
            VSMMU_ATS_TESTDEV_ATS_CAP + 6;
     qtest_writew(qts, ctrl, 0x8000);
 
-    issue_sync(t, vsmmu_cmd_tlbi_s2_ipa_range(VMID_A, IOVA_A, true,
-                                              CMD_TLBI_TG_4K, 3, 1, 0));
+    vsmmu_issue_sync(t, vsmmu_cmd_tlbi_s2_ipa_range(VMID_A, IOVA_A, true,
+                                                    CMD_TLBI_TG_4K, 3, 1, 0));
     g_assert_cmpuint(qpci_io_readq(dev, bar, A_ATSTD_INV_COUNT), ==, 1);
     g_assert_cmphex(qpci_io_readq(dev, bar, A_ATSTD_INV_IOVA), ==, IOVA_A);
     g_assert_cmphex(qpci_io_readq(dev, bar, A_ATSTD_INV_MASK), ==, 0x1fff);
-    issue_sync(t, vsmmu_cmd_tlbi_s12_vmall(VMID_A));
+    vsmmu_issue_sync(t, vsmmu_cmd_tlbi_s12_vmall(VMID_A));
     g_assert_cmpuint(qpci_io_readq(dev, bar, A_ATSTD_INV_COUNT), ==, 2);
     g_assert_cmphex(qpci_io_readq(dev, bar, A_ATSTD_INV_IOVA), ==, 0);
     g_free(dev);
@@ -1443,7 +1350,7 @@ static void test_bad_ste(const void *data)
     f.ste[b->word] = deposit64(f.ste[b->word], b->shift, b->len, b->val);
     update_ste(&f);
     expect_bad_ste_dma(f.t);
-    assert_alive(f.t);
+    vsmmu_assert_alive(f.t);
     vsmmu_qtest_quit(f.t);
 }
 
@@ -1492,7 +1399,7 @@ static void test_ste_fwb_ptw(void)
     f.ste[2] = FIELD_DP64(f.ste[2], STE2, S2PTW, 1);
     update_ste(&f);
     copy_a_to_b(&f, 0x82, NULL);
-    expect_no_event(f.t);
+    vsmmu_expect_no_event(f.t);
     vsmmu_qtest_quit(f.t);
 }
 
@@ -1531,7 +1438,7 @@ static void test_reset(void)
     vsmmu_bringup(t, 8, 4);
     vsmmu_enable(t);
     b = copy_a_to_b(&f, 0x92, NULL);
-    g_assert_true(check_pattern(t, b, 4096, 0x92));
+    g_assert_true(vsmmu_check_pattern(t, b, 4096, 0x92, 0));
     vsmmu_qtest_quit(t);
 }
 
@@ -1622,20 +1529,20 @@ static void test_migration(void)
     f.s1.t = dst;
 
     g_assert_cmpuint(FIELD_EX32(vsmmu_readl(dst, A_IDR0), IDR0, S2P), ==, 1);
-    g_assert_true(check_pattern(dst, b, 4096, 0xa1));
+    g_assert_true(vsmmu_check_pattern(dst, b, 4096, 0xa1, 0));
     qtest_memset(dst->qts, b, 0, 4096);
-    assert_status_ok(vsmmu_testdev_copy(dst, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(dst, b, 4096, 0xa1));
-    assert_status_fault(dst, vsmmu_testdev_copy(dst, IOVA_A, IOVA_D, 8),
-                        IOVA_D);
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(dst, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(dst, b, 4096, 0xa1, 0));
+    vsmmu_assert_status_fault(dst, vsmmu_testdev_copy(dst, IOVA_A, IOVA_D, 8),
+                              IOVA_D);
     expect_fault(dst, EVT_F_TRANSLATION, IOVA_D, true, EVT_CLASS_IN, ipa);
 
     a2 = alloc_page(&f);
-    fill_pattern(dst, a2, 4096, 0xa2);
+    vsmmu_fill_pattern(dst, a2, 4096, 0xa2, 0);
     vsmmu_pt_remap(&f.s2, DATA_IPA, a2);
     inval_s2_ipa_nested(&f);
-    assert_status_ok(vsmmu_testdev_copy(dst, IOVA_A, IOVA_B, 4096));
-    g_assert_true(check_pattern(dst, b, 4096, 0xa2));
+    vsmmu_assert_status_ok(vsmmu_testdev_copy(dst, IOVA_A, IOVA_B, 4096));
+    g_assert_true(vsmmu_check_pattern(dst, b, 4096, 0xa2, 0));
 
     vsmmu_qtest_quit(dst);
     unlink(sock);
@@ -1656,10 +1563,10 @@ static void test_hostile_s2ttb_mmio(void)
     f.ste[3] = FIELD_DP64(0, STE3, S2TTB, f.t->base >> 4);
     update_ste(&f);
     fault_at(&f, IOVA_A);
-    expect_event(f.t, EVT_F_WALK_EABT, &ev);
+    vsmmu_expect_event(f.t, EVT_F_WALK_EABT, &ev);
     g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, S2), ==, 1);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev) & ~0xffffULL, ==, f.t->base);
-    assert_alive(f.t);
+    vsmmu_assert_alive(f.t);
     g_assert_cmphex(vsmmu_gerror_active(f.t), ==, 0);
     vsmmu_qtest_quit(f.t);
 }
@@ -1682,9 +1589,9 @@ static void test_hostile_nested_ipa_on_mmio(void)
     vsmmu_pt_map(&f.s2, HOLE_IPA_OFF, t->base, 4096, VSMMU_PT_WRITE);
     f.cd[1] = FIELD_DP64(0, CD1, TTB0, HOLE_IPA_OFF >> 4);
     vsmmu_cd_write(t, f.cd_addr, f.cd);
-    issue_sync(t, vsmmu_cmd_cfgi_cd(t->sid, 0, true));
+    vsmmu_issue_sync(t, vsmmu_cmd_cfgi_cd(t->sid, 0, true));
     fault_at(&f, IOVA_A);
-    expect_event(t, EVT_F_WALK_EABT, &ev);
+    vsmmu_expect_event(t, EVT_F_WALK_EABT, &ev);
     g_assert_cmpuint(FIELD_EX64(ev.word[1], EVT1, S2), ==, 0);
 
     f.cdt.base = HOLE_IPA_OFF + 0x80;
@@ -1692,10 +1599,10 @@ static void test_hostile_nested_ipa_on_mmio(void)
     fixture_ste(&f);
     update_ste(&f);
     fault_at(&f, IOVA_A);
-    expect_event(t, EVT_F_CD_FETCH, &ev);
+    vsmmu_expect_event(t, EVT_F_CD_FETCH, &ev);
     g_assert_cmphex(vsmmu_evt_fetch_addr(&ev), ==, t->base + 0x80);
     g_assert_cmphex(vsmmu_readl(t, A_CR0), ==, cr0);
-    assert_alive(t);
+    vsmmu_assert_alive(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -1723,8 +1630,8 @@ static void test_hostile_self_ref(void)
     g_assert_true(st == VSMMU_TESTDEV_STATUS_OK ||
                   vsmmu_testdev_status_code(st) ==
                   VSMMU_TESTDEV_STATUS_DMA_ERROR);
-    sync_none(t);
-    assert_alive(t);
+    vsmmu_sync_none(t);
+    vsmmu_assert_alive(t);
     vsmmu_qtest_quit(t);
 
     fixture_setup(&f, SMMU_NESTED, NULL, true, &s2_4k);
@@ -1733,13 +1640,13 @@ static void test_hostile_self_ref(void)
         w[i] = (f.s1.root + TABLE_IPA_OFF) | 0x443;
     }
     vsmmu_write_words(t, f.s1.root, w, 512);
-    issue_sync(t, vsmmu_cmd_tlbi_nsnh_all());
+    vsmmu_issue_sync(t, vsmmu_cmd_tlbi_nsnh_all());
     st = vsmmu_testdev_copy(t, IOVA_A, IOVA_B, 64);
     g_assert_true(st == VSMMU_TESTDEV_STATUS_OK ||
                   vsmmu_testdev_status_code(st) ==
                   VSMMU_TESTDEV_STATUS_DMA_ERROR);
-    sync_none(t);
-    assert_alive(t);
+    vsmmu_sync_none(t);
+    vsmmu_assert_alive(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -1779,10 +1686,10 @@ static void test_hostile_tlbi_flood(void)
     }
     vsmmu_cmdq_push_list(t, cmds, 200);
     g_assert_cmpuint(vsmmu_cmdq_wait(t), ==, CERROR_NONE);
-    sync_none(t);
-    issue_sync(t, vsmmu_cmd_tlbi_s12_vmall(VMID_A));
+    vsmmu_sync_none(t);
+    vsmmu_issue_sync(t, vsmmu_cmd_tlbi_s12_vmall(VMID_A));
     copy_a_to_b(&f, 0xb2, NULL);
-    assert_alive(t);
+    vsmmu_assert_alive(t);
     vsmmu_qtest_quit(t);
 }
 
@@ -1827,15 +1734,7 @@ static const struct {
     { "fault/nested-cd", test_fault_nested_cd },
     { "fault/nested-l1cd", test_fault_nested_l1cd },
     { "fault/nested-s1-walk-eabt", test_fault_nested_s1_walk_eabt },
-    { "tlbi/s2-ipa", test_tlbi_s2_ipa },
-    { "tlbi/s2-ipa-range", test_tlbi_s2_ipa_range },
-    { "tlbi/s2-ipa-range-wide", test_tlbi_s2_ipa_range_wide },
     { "tlbi/s2-other-vmid", test_tlbi_s2_other_vmid },
-    { "tlbi/s12-vmall-s2", test_tlbi_s12_vmall_s2 },
-    { "tlbi/s12-vmall-nested", test_tlbi_s12_vmall_nested },
-    { "tlbi/s2-ipa-nested", test_tlbi_s2_ipa_nested },
-    { "tlbi/nh-va-nested", test_tlbi_nh_va_nested },
-    { "tlbi/nsnh-all-nested", test_tlbi_nsnh_all_nested },
     { "vmid/nh-va", test_vmid_nh_va },
     { "vmid/nh-vaa", test_vmid_nh_vaa },
     { "vmid/nh-asid", test_vmid_nh_asid },
@@ -1864,6 +1763,13 @@ int main(int argc, char **argv)
                                                 tests[i].path);
 
         vsmmu_qtest_add_isolated_func(path, tests[i].fn, TEST_TIMEOUT_S);
+    }
+    for (int i = 0; i < ARRAY_SIZE(stale_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/vsmmu-s2/%s",
+                                                stale_cases[i].path);
+
+        vsmmu_qtest_add_isolated(path, test_stale, &stale_cases[i],
+                                 TEST_TIMEOUT_S);
     }
     for (int i = 0; i < ARRAY_SIZE(bad_stes); i++) {
         g_autofree char *path = g_strdup_printf("/vsmmu-s2/bad-ste/%s",
