@@ -56,6 +56,14 @@
 /* Stream table entry (IHI 0070 §5.2), as eight 64-bit words               */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * The in-memory formats here repeat what the device's
+ * include/hw/arm/vsmmu/formats.h defines, on purpose: a field the device
+ * has wrong must make the tests fail, not agree with them. Pointer fields
+ * are wider here (address bits up to 55) so that tests can set the bits
+ * the architecture reserves.
+ */
+
 FIELD(STE0, V,             0, 1)    /* STE[0] */
 FIELD(STE0, CONFIG,        1, 3)    /* STE[3:1] */
 FIELD(STE0, S1FMT,         4, 2)    /* STE[5:4] */
