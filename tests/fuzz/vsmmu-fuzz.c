@@ -23,7 +23,7 @@
  * confined to one 1 MiB region of RAM (VSMMU_FUZZ_REGION) where the seeds
  * put the stream table, the queues, the CDs and the page tables. Between
  * inputs the machine is reset and every page of guest RAM the input wrote
- * is copied back from a snapshot ("Reset between inputs" below), so each
+ * is copied back from a snapshot (vsmmu-fuzz-restore.c), so each
  * input starts from the same state.
  *
  * tests/fuzz/gen-seeds.py writes the seed programs with the same encoding.
@@ -32,9 +32,6 @@
  */
 
 #include "qemu/osdep.h"
-#include <sys/mman.h>
-#include <sys/eventfd.h>
-
 #include "qemu/main-loop.h"
 #include "qemu/bswap.h"
 #include "qemu/rcu.h"
@@ -46,7 +43,6 @@
 #include "system/runstate.h"
 #include "hw/boards.h"
 #include "hw/qdev-core.h"
-#include "hw/resettable.h"
 #include "hw/sysbus.h"
 #include "hw/pci/pci_device.h"
 #include "hw/pci/pci_host.h"
@@ -65,7 +61,7 @@
 #include "hw/arm/vsmmu/dma-testdev.h"
 #include "hw/arm/vsmmu/ats-testdev.h"
 #include "hw/arm/vsmmu/vsmmu.h"
-#include "../simhost/simhost-ctl.h"
+#include "vsmmu-fuzz.h"
 
 /* ---------------------------------------------------------------------- */
 /* The machine                                                             */
@@ -116,7 +112,7 @@ enum {
     OP_IRQ,             /* u8 what: the driver's interrupt handlers */
     OP_RESET,           /* u8 kind: 0 the vsmmu, 1 the machine */
     OP_CLOCK,           /* u32 ns */
-    OP_HOST,            /* vsmmu-accel: u8 what, operands (see op_host) */
+    OP_HOST,            /* vsmmu-accel: u8 what, operands (vsmmu-fuzz-host.c) */
     OP__MAX,
 };
 
@@ -163,32 +159,6 @@ static uint64_t dma_budget;         /* DMA accesses left for this input */
 static PCIDevice *dma_pdev;         /* the DMA testdev (emulated targets) */
 static PCIDevice *ats_pdev;         /* the ATS testdev (emulated targets) */
 
-/* vsmmu-accel: the simulated host's descriptors and control block */
-#define ENV_SIMHOST "VSMMU_FUZZ_SIMHOST"
-static SimhostCtl *sh_ctl;
-static int sh_fd_ctl = -1, sh_fd_iommufd = -1, sh_fd_vfio = -1;
-static int sh_fd_kick = -1;
-
-/* Operand reader: missing bytes are zero */
-typedef struct Rd {
-    const uint8_t *p;
-    size_t len;
-} Rd;
-
-static uint64_t rd(Rd *r, unsigned n)
-{
-    uint64_t v = 0;
-
-    for (unsigned i = 0; i < n; i++) {
-        if (r->len) {
-            v |= (uint64_t)*r->p << (8 * i);
-            r->p++;
-            r->len--;
-        }
-    }
-    return v;
-}
-
 static bool in_region(uint64_t addr, uint64_t len)
 {
     return addr >= VSMMU_FUZZ_REGION && len <= VSMMU_FUZZ_REGION_SIZE &&
@@ -223,23 +193,6 @@ static void dma_dev_enable(QTestState *s)
                        PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 }
 
-/*
- * A machine reset and the DMA function enabled again, as one memory
- * transaction: the reset unmaps every BAR and the re-enable maps the
- * function's again, and committed one by one each was a rebuild of every
- * address space's topology (a fifth of the time of an input). The cause
- * SUBSYSTEM_RESET is a cold reset of every device, as fuzz_reset()'s, but
- * sends no QMP event nobody reads.
- */
-static void machine_reset(QTestState *s)
-{
-    memory_region_transaction_begin();
-    qemu_system_reset(SHUTDOWN_CAUSE_SUBSYSTEM_RESET);
-    main_loop_wait(true);
-    dma_dev_enable(s);
-    memory_region_transaction_commit();
-}
-
 static bool fuzz_is_cmdqv(void)
 {
     return fuzz_kind == FUZZ_CMDQV || fuzz_kind == FUZZ_CMDQV_HOST;
@@ -253,9 +206,6 @@ static PCIDevice *find_pci_dev(const char *type)
     g_assert(!ambiguous);
     return o ? PCI_DEVICE(o) : NULL;
 }
-
-static void fuzz_config_checks(void);
-static void fuzz_reset_init(QTestState *s);
 
 /*
  * The virt board's two flash devices (empty under qtest) leave the memory
@@ -320,10 +270,10 @@ static void vsmmu_pre_fuzz(QTestState *s)
                     VSMMU_DMA_TESTDEV_ID);
 
     if (fuzz_kind != FUZZ_ACCEL) {
-        fuzz_config_checks();
+        vsmmu_fuzz_config_checks(vsmmu_obj);
     }
     flash_unmap();
-    fuzz_reset_init(s);
+    vsmmu_fuzz_restore_init(s, dma_dev_enable);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -593,7 +543,7 @@ static void op_irq(QTestState *s, Rd *r)
 static void op_reset(QTestState *s, Rd *r)
 {
     if (rd(r, 1) & 1) {
-        machine_reset(s);
+        vsmmu_fuzz_machine_reset(s);
     } else {
         device_cold_reset(DEVICE(vsmmu_obj));
     }
@@ -908,388 +858,14 @@ static void opx_info(QTestState *s, Rd *r)
     }
 }
 
-/* ---------------------------------------------------------------------- */
-/* vsmmu-accel: the simulated host                                         */
-/* ---------------------------------------------------------------------- */
-
-static int sh_mailbox(uint32_t op, const uint64_t *args, unsigned nargs)
-{
-    uint32_t seq = sh_ctl->req_seq + 1;
-    uint64_t one = 1;
-
-    sh_ctl->req_op = op;
-    memcpy(sh_ctl->req_arg, args, nargs * sizeof(uint64_t));
-    qatomic_store_release(&sh_ctl->req_seq, seq);
-    if (write(sh_fd_kick, &one, sizeof(one)) != sizeof(one)) {
-        return -EIO;
-    }
-    for (int i = 0; i < 2000; i++) {
-        if (qatomic_load_acquire(&sh_ctl->ack_seq) == seq) {
-            return sh_ctl->req_result;
-        }
-        g_usleep(50);
-    }
-    fprintf(stderr, "vsmmu-fuzz: the simulated host did not answer\n");
-    abort();
-}
-
-/*
- * what % 4:
- *   0: fail the nth next call of a kind: u8 kind, u8 nth, u8 errno
- *   1: the host SMMU reports a raw event for the device: u64 evt[4]
- *   2: event allocation failures (LOST_EVENTS) / flood: u8 fail, u8 flood
- *   3: every injection cleared
- */
-static void op_host(QTestState *s, Rd *r)
-{
-    static const int errnos[] = {
-        EINVAL, ENOMEM, EBUSY, EIO, EOPNOTSUPP, ENODEV, ETIMEDOUT, EFAULT,
-        E2BIG, EPERM, EADDRINUSE, ENOSPC, EAGAIN, EOVERFLOW, ENOENT, EEXIST,
-    };
-    unsigned what = rd(r, 1);
-
-    if (fuzz_kind != FUZZ_ACCEL) {
-        return;
-    }
-    switch (what % 4) {
-    case 0: {
-        unsigned kind = rd(r, 1) % SIMHOST_K__MAX;
-        unsigned nth = rd(r, 1) % 8;
-        int err = errnos[rd(r, 1) % ARRAY_SIZE(errnos)];
-
-        for (int i = 0; i < SIMHOST_MAX_INJECT; i++) {
-            SimhostInject *j = &sh_ctl->inject[i];
-
-            if (!qatomic_read(&j->count)) {
-                j->kind = kind;
-                j->skip = nth;
-                j->err = err;
-                j->fired = 0;
-                qatomic_set(&j->count, 1);
-                break;
-            }
-        }
-        break;
-    }
-    case 1: {
-        uint64_t a[5] = { 0, rd(r, 8), rd(r, 8), rd(r, 8), rd(r, 8) };
-
-        sh_mailbox(SIMHOST_REQ_HOST_EVENT, a, 5);
-        /* the vEVENTQ is read by the main loop */
-        flush_events(s);
-        break;
-    }
-    case 2:
-        qatomic_set(&sh_ctl->event_alloc_fail, rd(r, 1) % 4);
-        qatomic_set(&sh_ctl->event_flood, 1 + rd(r, 1) % 4);
-        break;
-    default:
-        for (int i = 0; i < SIMHOST_MAX_INJECT; i++) {
-            qatomic_set(&sh_ctl->inject[i].count, 0);
-        }
-        break;
-    }
-}
-
-static void sh_reset_host(void)
-{
-    for (int i = 0; i < SIMHOST_MAX_INJECT; i++) {
-        qatomic_set(&sh_ctl->inject[i].count, 0);
-    }
-    qatomic_set(&sh_ctl->event_alloc_fail, 0);
-    qatomic_set(&sh_ctl->event_flood, 0);
-}
-
-static int sh_memfd(const char *name, size_t size)
-{
-    int fd = memfd_create(name, 0);
-
-    if (fd < 0 || (size && ftruncate(fd, size) < 0)) {
-        perror("vsmmu-fuzz: memfd");
-        exit(1);
-    }
-    return fd;
-}
-
-static char *simhost_lib(void)
-{
-    const char *env = getenv("SIMHOST_LIB");
-    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
-    g_autofree char *dir = exe ? g_path_get_dirname(exe) : NULL;
-
-    if (env) {
-        return g_strdup(env);
-    }
-    return dir ? g_build_filename(dir, "..", "simhost", "libsimhost.so",
-                                  NULL) : NULL;
-}
-
-/*
- * The simulated host answers /dev/iommu and the VFIO cdev from inside this
- * process, so it must be preloaded before the process starts, and the
- * descriptors it recognises (memfds with its names) must exist when it
- * initialises. So: create them, then exec this binary again with
- * LD_PRELOAD, the same arguments, and the descriptors named in the
- * environment together with our pid (libFuzzer's child processes inherit
- * the environment but must make their own host).
- */
-static void accel_setup_host(void)
-{
-    const char *env = getenv(ENV_SIMHOST);
-    g_autofree char *lib = NULL;
-    g_autofree char *val = NULL;
-    g_autofree char *cmdline = NULL;
-    g_autofree char *preload = NULL;
-    g_autoptr(GPtrArray) argv = NULL;
-    size_t len;
-    int pid;
-
-    if (env && sscanf(env, "%d,%d,%d,%d,%d", &pid, &sh_fd_ctl,
-                      &sh_fd_iommufd, &sh_fd_vfio, &sh_fd_kick) == 5) {
-        if (pid == getpid()) {
-            /* after the exec: ours; children must not inherit them */
-            sh_ctl = mmap(NULL, sizeof(*sh_ctl), PROT_READ | PROT_WRITE,
-                          MAP_SHARED, sh_fd_ctl, 0);
-            g_assert(sh_ctl != MAP_FAILED);
-            fcntl(sh_fd_ctl, F_SETFD, FD_CLOEXEC);
-            fcntl(sh_fd_iommufd, F_SETFD, FD_CLOEXEC);
-            fcntl(sh_fd_vfio, F_SETFD, FD_CLOEXEC);
-            fcntl(sh_fd_kick, F_SETFD, FD_CLOEXEC);
-            return;
-        }
-    }
-
-    lib = simhost_lib();
-    if (!lib || access(lib, R_OK)) {
-        fprintf(stderr, "vsmmu-fuzz: vsmmu-accel needs the simulated host "
-                "library (libsimhost.so, $SIMHOST_LIB), not found: %s\n",
-                lib ? lib : "?");
-        exit(1);
-    }
-
-    sh_fd_ctl = sh_memfd(SIMHOST_FD_CTL, sizeof(SimhostCtl));
-    sh_ctl = mmap(NULL, sizeof(*sh_ctl), PROT_READ | PROT_WRITE, MAP_SHARED,
-                  sh_fd_ctl, 0);
-    g_assert(sh_ctl != MAP_FAILED);
-    sh_ctl->magic = SIMHOST_CTL_MAGIC;
-    sh_ctl->version = SIMHOST_CTL_VERSION;
-    sh_ctl->size = sizeof(*sh_ctl);
-    sh_ctl->num_smmus = 1;
-    sh_ctl->num_devs = 1;
-    simhost_profile_fill(&sh_ctl->smmu[0], SIMHOST_PROFILE_SMMUV3);
-    sh_ctl->dev[0].smmu = 0;
-    sh_ctl->dev[0].sid = 0x100;
-    sh_ctl->dev[0].num_streams = 1;
-    sh_fd_iommufd = sh_memfd(SIMHOST_FD_IOMMUFD, 0);
-    sh_fd_vfio = sh_memfd(SIMHOST_FD_VFIO "0", 0);
-    sh_fd_kick = eventfd(0, 0);
-    g_assert(sh_fd_kick >= 0);
-
-    val = g_strdup_printf("%d,%d,%d,%d,%d", getpid(), sh_fd_ctl,
-                          sh_fd_iommufd, sh_fd_vfio, sh_fd_kick);
-    g_setenv(ENV_SIMHOST, val, true);
-    g_free(val);
-    val = g_strdup_printf("%d", sh_fd_kick);
-    g_setenv(SIMHOST_KICK_ENV, val, true);
-    env = getenv("LD_PRELOAD");
-    preload = env && !strstr(env, lib) ? g_strdup_printf("%s:%s", lib, env)
-                                        : g_strdup(lib);
-    g_setenv("LD_PRELOAD", preload, true);
-
-    if (!g_file_get_contents("/proc/self/cmdline", &cmdline, &len, NULL)) {
-        exit(1);
-    }
-    argv = g_ptr_array_new();
-    for (size_t i = 0; i < len; i += strlen(cmdline + i) + 1) {
-        g_ptr_array_add(argv, cmdline + i);
-    }
-    g_ptr_array_add(argv, NULL);
-    execv("/proc/self/exe", (char **)argv->pdata);
-    perror("vsmmu-fuzz: exec");
-    exit(1);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Configurations realize refuses (once per process)                       */
-/* ---------------------------------------------------------------------- */
-
-/*
- * Not fuzzed, but code the coverage figures count (docs/testing.md): each
- * configuration the vsmmu refuses before it touches the machine, on a
- * vsmmu of its own that is never realized, and the forms its "auto"
- * properties take (a string, "auto", a number from QMP).
- */
-static void fuzz_config_checks(void)
-{
-    static const struct {
-        const char *prop, *val;
-        bool bus;
-    } bad[] = {
-        { "oas", "33", true },          /* not an SMMUv3 output size */
-        { "sidsize", "0", true },
-        { "ssidsize", "21", true },
-        { "accel", "on", true },        /* without iommufd= */
-        { NULL, NULL, false },          /* no primary-bus */
-        { NULL, NULL, true },           /* pcie.0 has an IOMMU: ours */
-    };
-    Object *bus = object_property_get_link(vsmmu_obj, "primary-bus",
-                                           &error_abort);
-    DeviceState *d;
-    Error *err = NULL;
-
-    for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
-        d = qdev_new(TYPE_VSMMU);
-        d->hotplugged = false;      /* as if on the command line */
-        if (bad[i].prop) {
-            object_property_parse(OBJECT(d), bad[i].prop, bad[i].val,
-                                  &error_abort);
-        }
-        if (bad[i].bus) {
-            object_property_set_link(OBJECT(d), "primary-bus", bus,
-                                     &error_abort);
-        }
-        /* refused: off the bus again, as qdev_device_add() does */
-        object_property_add_child(qdev_get_machine(), "vsmmu-fuzz-check",
-                                  OBJECT(d));
-        g_assert(!sysbus_realize(SYS_BUS_DEVICE(d), &err));
-        error_free(err);
-        err = NULL;
-        object_unparent(OBJECT(d));
-        object_unref(OBJECT(d));
-    }
-
-    d = qdev_new(TYPE_VSMMU);
-    object_property_parse(OBJECT(d), "oas", "44", &error_abort);
-    object_property_parse(OBJECT(d), "oas", "auto", &error_abort);
-    g_assert(!object_property_parse(OBJECT(d), "oas", "x", &err));
-    error_free(err);
-    err = NULL;
-    g_assert(!object_property_parse(OBJECT(d), "oas", "300", &err));
-    error_free(err);
-    object_property_set_uint(OBJECT(d), "oas", 48, &error_abort);
-    qobject_unref(object_property_get_qobject(OBJECT(d), "oas",
-                                              &error_abort));
-    object_unref(OBJECT(d));
-}
-
-/* ---------------------------------------------------------------------- */
-/* Reset between inputs                                                    */
-/* ---------------------------------------------------------------------- */
-
-/*
- * Every input starts from the same state, whatever ran before it (else
- * coverage and findings would depend on the order inputs run in). After
- * each input:
- *   - the harness's notifiers go, the simulated host's injections too;
- *   - the machine is reset: every device (the vsmmu, the test devices and
- *     their PCI configuration, the GIC the vsmmu's interrupts reach, any
- *     device a bypass DMA may have poked) and the CPUs;
- *   - guest RAM goes back to what it held after the reset before the
- *     first input: dirty logging on the RAM region records each page
- *     written since (DMA, event records, MSIs, the harness's own writes),
- *     and those pages are copied back from a snapshot taken then.
- * That makes the reset's ROM loader redundant (rom_reset copies the 1 MiB
- * DTB back into RAM at each reset, a tenth of an input's time): the
- * legacy reset handlers whose only work is writing RAM are found once
- * (each handler run on its own with RAM's dirty log clear; rom_reset is
- * the one that dirties it) and skipped. VSMMU_FUZZ_RESET=full keeps them.
- */
-#define RAM_RESTORE_BLOCK       0x100000
-/* copied in 4 KiB pieces: right whatever the dirty log's granularity */
-#define RAM_RESTORE_PAGE        0x1000
-
-static MemoryRegion *ram_mr;
-static uint64_t ram_size;
-static uint8_t *ram_snapshot;
-static void (*legacy_hold)(Object *obj, ResetType type);
-static GPtrArray *ram_loaders;      /* legacy reset handlers writing RAM */
-static bool classifying;
-
-/* Was RAM written since the last call? (clears the record) */
-static bool ram_dirty(void)
-{
-    DirtyBitmapSnapshot *snap =
-        memory_region_snapshot_and_clear_dirty(ram_mr, 0, ram_size,
-                                               DIRTY_MEMORY_VGA);
-    bool dirty = memory_region_snapshot_get_dirty(ram_mr, snap, 0, ram_size);
-
-    g_free(snap);
-    return dirty;
-}
-
-static void fuzz_legacy_hold(Object *obj, ResetType type)
-{
-    if (classifying) {
-        ram_dirty();
-        legacy_hold(obj, type);
-        if (ram_dirty()) {
-            g_ptr_array_add(ram_loaders, obj);
-        }
-        return;
-    }
-    if (!g_ptr_array_find(ram_loaders, obj, NULL)) {
-        legacy_hold(obj, type);
-    }
-}
-
-/* The pages written since the last restore, back from the snapshot */
-static void ram_restore(void)
-{
-    uint8_t *host = memory_region_get_ram_ptr(ram_mr);
-    DirtyBitmapSnapshot *snap =
-        memory_region_snapshot_and_clear_dirty(ram_mr, 0, ram_size,
-                                               DIRTY_MEMORY_VGA);
-
-    for (uint64_t b = 0; b < ram_size; b += RAM_RESTORE_BLOCK) {
-        uint64_t end = MIN(b + RAM_RESTORE_BLOCK, ram_size);
-
-        if (!memory_region_snapshot_get_dirty(ram_mr, snap, b, end - b)) {
-            continue;
-        }
-        for (uint64_t a = b; a < end; a += RAM_RESTORE_PAGE) {
-            if (memory_region_snapshot_get_dirty(ram_mr, snap, a,
-                                                 RAM_RESTORE_PAGE)) {
-                memcpy(host + a, ram_snapshot + a, RAM_RESTORE_PAGE);
-            }
-        }
-    }
-    g_free(snap);
-}
-
-static void fuzz_reset_init(QTestState *s)
-{
-    ObjectClass *oc = object_class_by_name("legacy-reset");
-    const char *mode = getenv("VSMMU_FUZZ_RESET");
-
-    ram_mr = MACHINE(qdev_get_machine())->ram;
-    ram_size = memory_region_size(ram_mr);
-    memory_region_set_log(ram_mr, true, DIRTY_MEMORY_VGA);
-    ram_loaders = g_ptr_array_new();
-    if (oc && !(mode && !strcmp(mode, "full"))) {
-        ResettableClass *rc = RESETTABLE_CLASS(oc);
-
-        legacy_hold = rc->phases.hold;
-        rc->phases.hold = fuzz_legacy_hold;
-        classifying = true;
-    }
-    /* the reset before the first input, every handler run */
-    machine_reset(s);
-    classifying = false;
-    ram_snapshot = g_malloc(ram_size);
-    memcpy(ram_snapshot, memory_region_get_ram_ptr(ram_mr), ram_size);
-    ram_dirty();
-}
-
 static void fuzz_input_reset(QTestState *s)
 {
     for (unsigned i = 0; i < FUZZ_NOTIFIERS; i++) {
         notifier_drop(&notifiers[i]);
     }
-    if (sh_ctl) {
-        sh_reset_host();
-    }
-    machine_reset(s);
-    ram_restore();
+    vsmmu_fuzz_host_reset();
+    vsmmu_fuzz_machine_reset(s);
+    vsmmu_fuzz_ram_restore();
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1308,7 +884,7 @@ static void vsmmu_fuzz(QTestState *s, const unsigned char *data, size_t size)
         [OP_IRQ] = op_irq,
         [OP_RESET] = op_reset,
         [OP_CLOCK] = op_clock,
-        [OP_HOST] = op_host,
+        [OP_HOST] = vsmmu_fuzz_host_op,
     };
     static void (*const xops[OPX__MAX])(QTestState *, Rd *) = {
         [OPX_ATS] = opx_ats,
@@ -1403,15 +979,16 @@ static GString *cmdline_cmdqv_host(FuzzTarget *t)
 static GString *cmdline_accel(FuzzTarget *t)
 {
     GString *c;
+    int fd_iommufd, fd_vfio;
 
     fuzz_kind = FUZZ_ACCEL;
-    accel_setup_host();
+    vsmmu_fuzz_host_setup(&fd_iommufd, &fd_vfio);
     c = g_string_new(TARGET_NAME " " FUZZ_MACHINE);
     g_string_append_printf(c, "-object iommufd,id=ifd0,fd=%d "
                            "-device vsmmu,primary-bus=pcie.0,accel=on,"
                            "iommufd=ifd0 "
                            "-device vfio-pci,id=dev0,fd=%d,iommufd=ifd0,"
-                           "addr=2.0 ", sh_fd_iommufd, sh_fd_vfio);
+                           "addr=2.0 ", fd_iommufd, fd_vfio);
     return extra_args(c);
 }
 
