@@ -235,7 +235,8 @@ check-sanitize: build-san
 # FUZZ_SECONDS per target; FUZZ_TARGETS to pick; FUZZ_JOBS processes
 # (fork mode) per target
 FUZZ_SECONDS ?= 180
-FUZZ_TARGETS ?= vsmmu-emu vsmmu-nested vsmmu-cmdqv vsmmu-cmdqv-host vsmmu-accel
+FUZZ_TARGETS ?= vsmmu-emu vsmmu-nested vsmmu-cmdqv vsmmu-cmdqv-host vsmmu-accel \
+                vsmmu-cmdqv-accel
 FUZZ_JOBS    ?= 2
 fuzz: build-san
 	$(TOP)/scripts/fuzz.sh $(QEMU_SAN_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS) \

@@ -77,7 +77,7 @@ def main():
     check_order = "--check-order" in args
     targets = [a for a in args if a != "--check-order"] or [
         "vsmmu-emu", "vsmmu-nested", "vsmmu-cmdqv", "vsmmu-cmdqv-host",
-        "vsmmu-accel"]
+        "vsmmu-accel", "vsmmu-cmdqv-accel"]
     out = os.path.join(build, "fuzz-cov")
     os.makedirs(out, exist_ok=True)
 

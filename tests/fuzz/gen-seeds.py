@@ -19,9 +19,9 @@ import sys
 # Opcodes (enum in vsmmu-fuzz.c)
 OP_MMIO_READ, OP_MMIO_WRITE, OP_MEM_WRITE, OP_MEM_PATTERN, OP_CMDQ, OP_DMA, \
     OP_IRQ, OP_RESET, OP_CLOCK, OP_HOST = range(10)
-# Operations added later: opcodes 0xf0-0xf4
-OPX_ATS, OPX_MIGRATE, OPX_NOTIFIER, OPX_DMA_THREAD, OPX_INFO = range(0xf0,
-                                                                      0xf5)
+# Operations added later: opcodes 0xf0-0xf5
+OPX_ATS, OPX_MIGRATE, OPX_NOTIFIER, OPX_DMA_THREAD, OPX_INFO, \
+    OPX_HOST_CMDQV = range(0xf0, 0xf6)
 SEP = b"FUZZ"
 
 REGION = 0x40100000
@@ -150,6 +150,11 @@ class Prog:
 
     def info(self):
         return self.op(OPX_INFO)
+
+    def host_cmdqv(self, what, lvcmdq=0):
+        """The host CMDQV (vsmmu-cmdqv-accel): what 0 flags the guest's
+        LVCMDQ lvcmdq in error, 1 runs the host's queue consumers"""
+        return self.op(OPX_HOST_CMDQV, u8(what) + u8(lvcmdq))
 
     def bytes(self):
         for o in self.ops:
@@ -557,7 +562,7 @@ def nested_seeds(sid=TESTDEV_SID):
     return seeds
 
 
-def cmdqv_seeds():
+def cmdqv_seeds(sid=TESTDEV_SID):
     seeds = {}
 
     def cmdqv_up(p, queues=(0, 1)):
@@ -574,11 +579,11 @@ def cmdqv_seeds():
     p = Prog()
     strtab_linear(p)
     bringup(p)
-    s1_stream(p, TESTDEV_SID)
+    s1_stream(p, sid)
     cmdqv_up(p)
     p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x100)
     p.cmds([tlbi_nh_va(ASID, IOVA), tlbi_nh_asid(ASID), sync()], queue=1)
-    p.cmds([atc_inv(TESTDEV_SID, IOVA), sync()], queue=2)
+    p.cmds([atc_inv(sid, IOVA), sync()], queue=2)
     p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x100)
     seeds["vcmdq-tlbi"] = p
 
@@ -593,7 +598,7 @@ def cmdqv_seeds():
     p.cmds([sync()], queue=1)
     # SID_MATCH / SID_REPLACE, then an ATC_INV rewritten
     p.w(VINTF0 + 0x40, 1 | 0x42 << 1, page=1)
-    p.w(VINTF0 + 0x80, TESTDEV_SID, page=1)
+    p.w(VINTF0 + 0x80, sid, page=1)
     p.cmds([atc_inv(0x42, IOVA), sync()], queue=1)
     seeds["vcmdq-error-sid"] = p
 
@@ -1151,6 +1156,68 @@ def cmdqv_extra_seeds():
     return seeds
 
 
+def cmdqv_accel_seeds():
+    """vsmmu-cmdqv-accel: the guest's VCMDQs backed by host queues (their
+    page mapped into the guest), host CMDQV errors, and the guest's view
+    of the CMDQV seeds with the assigned function's StreamID"""
+    seeds = {}
+    for name, prog in cmdqv_seeds(ACCEL_SID).items():
+        if not name.startswith("smmu-"):
+            seeds[name] = prog
+
+    # two VCMDQs through VINTF0's logical pages (as Linux does), commands
+    # on both, a host error on LVCMDQ 1, the guest's error handler
+    p = Prog()
+    strtab_linear(p)
+    bringup(p)
+    s1_stream(p, ACCEL_SID)
+    p.w(CMDQV_CONFIG, 1, page=1)
+    p.w(VINTF0, 1, page=1)
+    p.r(VINTF0 + 0x4, page=1)
+    for lq in (0, 1):
+        p.w(CMDQV_CMDQ_ALLOC + 4 * lq, 1 | lq << 1, page=1)
+        pg0 = 0x30000 + STRIDE * lq
+        p.w(pg0 + 0x10000, queue_base(vcmdq_region(lq), 6) & ~RA, 8,
+            page=1)
+        p.w(pg0 + VCMDQ_CONFIG, 1, page=1)
+        p.r(pg0 + 0xc, page=1)
+    p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x100)
+    p.cmds([tlbi_nh_va(ASID, IOVA), sync()], queue=1)
+    p.cmds([tlbi_nh_asid(ASID), sync()], queue=2)
+    p.host_cmdqv(1)
+    p.r(0x30000 + VCMDQ_CONS, page=1)
+    p.host_cmdqv(0, 1)
+    p.irq(9)
+    p.r(0x30000 + STRIDE + VCMDQ_GERROR, page=1)
+    p.cmds([sync()], queue=2)
+    p.host_cmdqv(1)
+    # the guest takes the queues down and the CMDQV off
+    p.w(0x30000 + VCMDQ_CONFIG, 0, page=1)
+    p.w(VINTF0, 0, page=1)
+    p.w(CMDQV_CONFIG, 0, page=1)
+    p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x100)
+    seeds["vintf-logical-host-error"] = p
+
+    # host failures while the queues come up: the HW queue, the mmap of
+    # the VINTF page, the destroy, the invalidation (SIMHOST_K_*)
+    for kind in (0, 13, 20, 32):
+        p = Prog()
+        strtab_linear(p)
+        bringup(p)
+        p.host(u8(0) + u8(kind) + u8(0) + u8(1))
+        p.w(CMDQV_CONFIG, 1, page=1)
+        p.w(VINTF0, 1, page=1)
+        p.w(CMDQV_CMDQ_ALLOC, 1, page=1)
+        p.w(0x40000, queue_base(vcmdq_region(0), 6) & ~RA, 8, page=1)
+        p.w(0x30000 + VCMDQ_CONFIG, 1, page=1)
+        p.r(0x30000 + 0xc, page=1)
+        p.cmds([tlbi_nh_all(), sync()], queue=1)
+        p.host_cmdqv(1)
+        p.irq(9)
+        seeds["host-fail-kind%d" % kind] = p
+    return seeds
+
+
 def main():
     out = sys.argv[1]
     emu = emu_seeds()
@@ -1168,7 +1235,8 @@ def main():
                           ("vsmmu-nested", nested_seeds()),
                           ("vsmmu-cmdqv", cmdqv),
                           ("vsmmu-cmdqv-host", host),
-                          ("vsmmu-accel", accel_seeds())):
+                          ("vsmmu-accel", accel_seeds()),
+                          ("vsmmu-cmdqv-accel", cmdqv_accel_seeds())):
         d = os.path.join(out, target)
         os.makedirs(d, exist_ok=True)
         for name, prog in seeds.items():

@@ -100,6 +100,29 @@ void vsmmu_fuzz_host_op(QTestState *s, Rd *r)
     }
 }
 
+/*
+ * OPX_HOST_CMDQV (vsmmu-cmdqv-accel; elsewhere the host refuses it): what
+ * % 2 = 0, the host CMDQV flags the guest's LVCMDQ lvcmdq % 4 in error (a
+ * TEGRA241_CMDQV vEVENT; the guest has 2, the others are not its own);
+ * 1, the host's queue consumers run now (they also run by themselves)
+ */
+void vsmmu_fuzz_host_cmdqv_op(QTestState *s, Rd *r)
+{
+    unsigned what = rd(r, 1);
+    uint64_t a[3] = { 0, 0, rd(r, 1) % 4 };
+
+    if (!sh_ctl) {
+        return;         /* not against the simulated host */
+    }
+    if (what % 2 == 0) {
+        sh_mailbox(SIMHOST_REQ_CMDQV_ERROR, a, 3);
+    } else {
+        sh_mailbox(SIMHOST_REQ_VCMDQ_POLL, a, 0);
+    }
+    /* the vEVENTQ and the error map are read by the main loop */
+    flush_events(s);
+}
+
 void vsmmu_fuzz_host_reset(void)
 {
     if (!sh_ctl) {
@@ -145,7 +168,7 @@ static char *simhost_lib(void)
  * environment together with our pid (libFuzzer's child processes inherit
  * the environment but must make their own host).
  */
-void vsmmu_fuzz_host_setup(int *fd_iommufd, int *fd_vfio)
+void vsmmu_fuzz_host_setup(bool cmdqv, int *fd_iommufd, int *fd_vfio)
 {
     const char *env = getenv(ENV_SIMHOST);
     g_autofree char *lib = NULL;
@@ -190,7 +213,9 @@ void vsmmu_fuzz_host_setup(int *fd_iommufd, int *fd_vfio)
     sh_ctl->size = sizeof(*sh_ctl);
     sh_ctl->num_smmus = 1;
     sh_ctl->num_devs = 1;
-    simhost_profile_fill(&sh_ctl->smmu[0], SIMHOST_PROFILE_SMMUV3);
+    simhost_profile_fill(&sh_ctl->smmu[0], cmdqv ?
+                         SIMHOST_PROFILE_SMMUV3_CMDQV :
+                         SIMHOST_PROFILE_SMMUV3);
     sh_ctl->dev[0].smmu = 0;
     sh_ctl->dev[0].sid = 0x100;
     sh_ctl->dev[0].num_streams = 1;

@@ -119,7 +119,7 @@ enum {
 /*
  * Operations added later have opcode bytes 0xf0-0xf7, which no input of
  * the committed corpus used as an opcode (those read as opcode % OP__MAX
- * above): every committed input keeps its meaning. 0xf5-0xf7 do nothing.
+ * above): every committed input keeps its meaning. 0xf6-0xf7 do nothing.
  */
 #define OPX_BASE                0xf0
 #define OPX_MASK                0xf8
@@ -129,6 +129,7 @@ enum {
     OPX_NOTIFIER,       /* u8 what, u64 start, u64 end */
     OPX_DMA_THREAD,     /* u8 count, u8 flags, u64 iova, u16 stride */
     OPX_INFO,           /* (none) */
+    OPX_HOST_CMDQV,     /* u8 what, u8 lvcmdq (see vsmmu-fuzz-host.c) */
     OPX__MAX,
 };
 
@@ -142,6 +143,7 @@ typedef enum FuzzKind {
     FUZZ_CMDQV,
     FUZZ_ACCEL,
     FUZZ_CMDQV_HOST,
+    FUZZ_CMDQV_ACCEL,
 } FuzzKind;
 
 static FuzzKind fuzz_kind;
@@ -195,7 +197,14 @@ static void dma_dev_enable(QTestState *s)
 
 static bool fuzz_is_cmdqv(void)
 {
-    return fuzz_kind == FUZZ_CMDQV || fuzz_kind == FUZZ_CMDQV_HOST;
+    return fuzz_kind == FUZZ_CMDQV || fuzz_kind == FUZZ_CMDQV_HOST ||
+           fuzz_kind == FUZZ_CMDQV_ACCEL;
+}
+
+/* Against the simulated host, its function the DMA device */
+static bool fuzz_is_accel(void)
+{
+    return fuzz_kind == FUZZ_ACCEL || fuzz_kind == FUZZ_CMDQV_ACCEL;
 }
 
 static PCIDevice *find_pci_dev(const char *type)
@@ -250,7 +259,7 @@ static void vsmmu_pre_fuzz(QTestState *s)
         g_assert_cmphex(pages[1].size, ==,
                         CMDQV_MMIO_SIZE_VINTFS(cmdqv_vintfs));
     }
-    if (fuzz_kind != FUZZ_ACCEL) {
+    if (!fuzz_is_accel()) {
         dma_pdev = find_pci_dev(TYPE_VSMMU_DMA_TESTDEV);
         ats_pdev = find_pci_dev(TYPE_VSMMU_ATS_TESTDEV);
         g_assert(dma_pdev && ats_pdev);
@@ -269,7 +278,7 @@ static void vsmmu_pre_fuzz(QTestState *s)
     g_assert_cmphex(qtest_readq(s, dma_bar + A_TESTDEV_ID), ==,
                     VSMMU_DMA_TESTDEV_ID);
 
-    if (fuzz_kind != FUZZ_ACCEL) {
+    if (!fuzz_is_accel()) {
         vsmmu_fuzz_config_checks(vsmmu_obj);
     }
     flash_unmap();
@@ -480,7 +489,7 @@ static void op_dma(QTestState *s, Rd *r)
     }
     dma_budget -= cost;
     /* the simulated function raises an MSI on completion with bit 8 */
-    if (fuzz_kind == FUZZ_ACCEL && (op & 0x80)) {
+    if (fuzz_is_accel() && (op & 0x80)) {
         cmd |= 0x100;
     }
     /*
@@ -892,6 +901,7 @@ static void vsmmu_fuzz(QTestState *s, const unsigned char *data, size_t size)
         [OPX_NOTIFIER] = opx_notifier,
         [OPX_DMA_THREAD] = opx_dma_thread,
         [OPX_INFO] = opx_info,
+        [OPX_HOST_CMDQV] = vsmmu_fuzz_host_cmdqv_op,
     };
     const unsigned char *cmd = data;
 
@@ -976,20 +986,33 @@ static GString *cmdline_cmdqv_host(FuzzTarget *t)
     return extra_args(c);
 }
 
-static GString *cmdline_accel(FuzzTarget *t)
+/* vsmmu-accel, and with @cmdqv a host CMDQV and cmdqv=on */
+static GString *cmdline_host(bool cmdqv)
 {
     GString *c;
     int fd_iommufd, fd_vfio;
 
-    fuzz_kind = FUZZ_ACCEL;
-    vsmmu_fuzz_host_setup(&fd_iommufd, &fd_vfio);
+    vsmmu_fuzz_host_setup(cmdqv, &fd_iommufd, &fd_vfio);
     c = g_string_new(TARGET_NAME " " FUZZ_MACHINE);
     g_string_append_printf(c, "-object iommufd,id=ifd0,fd=%d "
                            "-device vsmmu,primary-bus=pcie.0,accel=on,"
-                           "iommufd=ifd0 "
+                           "iommufd=ifd0%s "
                            "-device vfio-pci,id=dev0,fd=%d,iommufd=ifd0,"
-                           "addr=2.0 ", fd_iommufd, fd_vfio);
+                           "addr=2.0 ", fd_iommufd, cmdqv ? ",cmdqv=on" : "",
+                           fd_vfio);
     return extra_args(c);
+}
+
+static GString *cmdline_accel(FuzzTarget *t)
+{
+    fuzz_kind = FUZZ_ACCEL;
+    return cmdline_host(false);
+}
+
+static GString *cmdline_cmdqv_accel(FuzzTarget *t)
+{
+    fuzz_kind = FUZZ_CMDQV_ACCEL;
+    return cmdline_host(true);
 }
 
 static void register_vsmmu_fuzz_targets(void)
@@ -1033,6 +1056,15 @@ static void register_vsmmu_fuzz_targets(void)
                        "(libsimhost.so) with one assigned device; host "
                        "failures and events fuzzed too",
         .get_init_cmdline = cmdline_accel,
+        .pre_fuzz = vsmmu_pre_fuzz,
+        .fuzz = vsmmu_fuzz,
+    });
+    fuzz_add_target(&(FuzzTarget){
+        .name = "vsmmu-cmdqv-accel",
+        .description = "vsmmu accel=on,cmdqv=on against a simulated host "
+                       "with a Tegra241 CMDQV: VCMDQs backed by host "
+                       "queues, their page mapped, host CMDQV errors",
+        .get_init_cmdline = cmdline_cmdqv_accel,
         .pre_fuzz = vsmmu_pre_fuzz,
         .fuzz = vsmmu_fuzz,
     });

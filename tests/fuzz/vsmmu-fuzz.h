@@ -39,12 +39,15 @@ static inline uint64_t rd(Rd *r, unsigned n)
 /* ---- vsmmu-fuzz-host.c ----------------------------------------------- */
 
 /*
- * Before QEMU starts (vsmmu-accel only): the simulated host's descriptors;
- * the first call execs this binary again with the host preloaded
+ * Before QEMU starts (the accel targets only): the simulated host's
+ * descriptors, its SMMU with a CMDQV if @cmdqv; the first call execs this
+ * binary again with the host preloaded
  */
-void vsmmu_fuzz_host_setup(int *fd_iommufd, int *fd_vfio);
+void vsmmu_fuzz_host_setup(bool cmdqv, int *fd_iommufd, int *fd_vfio);
 /* OP_HOST: a host failure to inject or a host event to raise */
 void vsmmu_fuzz_host_op(QTestState *s, Rd *r);
+/* OPX_HOST_CMDQV: a host CMDQV error, or the host's queues consumed */
+void vsmmu_fuzz_host_cmdqv_op(QTestState *s, Rd *r);
 /* Between inputs: every injection cleared (no-op without a host) */
 void vsmmu_fuzz_host_reset(void);
 
