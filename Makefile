@@ -140,6 +140,7 @@ SIMHOST_DIR  := $(BUILD)/simhost
 SIMHOST_LIB  := $(SIMHOST_DIR)/libsimhost.so
 SIMHOST_TEST := $(SIMHOST_DIR)/simhost-selftest
 SIMHOST_SRCS := $(addprefix $(TOP)/tests/simhost/,simhost.c simhost-iommufd.c \
+                  simhost-ioas.c simhost-viommu.c \
                   simhost-vfio.c simhost-smmu.c)
 SIMHOST_HDRS := $(wildcard $(TOP)/tests/simhost/*.h)
 SIMHOST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter \

@@ -265,25 +265,72 @@ static inline unsigned sh_pow2(unsigned log2)
 ssize_t sh_real_read(int fd, void *buf, size_t n);
 ssize_t sh_real_write(int fd, const void *buf, size_t n);
 ShCtx *sh_ctx_of_fd(int fd);
+void sh_register_veventq_fd(int fd, ShObj *q);
+
+/*
+ * /dev/iommu: simhost-iommufd.c (objects, the ioctl dispatch, DESTROY,
+ * GET_HW_INFO, HWPT_ALLOC, devices), simhost-ioas.c (IOAS, options),
+ * simhost-viommu.c (vIOMMU, vDEVICE, invalidation, vEVENTQ, HW queue,
+ * mmap). An ioctl handler takes the user's struct at @uarg and returns 0
+ * or -errno; REFUSE() logs why and returns the error.
+ */
+#define REFUSE(err, ...) do { sh_log(__VA_ARGS__); return -(err); } while (0)
 
 /* simhost-iommufd.c */
 int sh_iommufd_ioctl(ShCtx *ctx, unsigned long req, void *arg);
-int sh_iommufd_mmap(ShCtx *ctx, void *addr, size_t len, int prot, int flags,
-                    off_t off, void **out);
-void sh_iommufd_munmap(void *addr, size_t len);
-bool sh_is_vintf_map(void *addr);
-ssize_t sh_veventq_read(ShObj *q, void *buf, size_t n);
-void sh_veventq_close(ShObj *q);
 ShObj *sh_obj_get(ShCtx *ctx, uint32_t id);
+/* Object @id if it is of @type, else NULL */
+ShObj *sh_obj_typed(ShCtx *ctx, uint32_t id, SimhostObjType type);
+/* A new object with the lowest free ID (KC:GEN-4), NULL if none */
+ShObj *sh_obj_new(ShCtx *ctx, SimhostObjType type);
+void sh_area_free(ShArea *a);
+/*
+ * The user struct at @uarg (leading __u32 size) into @dst (@known bytes):
+ * size < @min -> EINVAL; bytes past @known must be zero -> E2BIG
+ * (KC:GEN-1, KC:GEN-2)
+ */
+int sh_arg_in(void *dst, size_t known, const void *uarg, size_t min);
+/* @src back to the user, as many bytes as the user's size says */
+void sh_arg_out(void *uarg, const void *src, size_t known);
+#define ARG_IN(var, uarg, last) \
+    sh_arg_in(&(var), sizeof(var), (uarg), \
+              offsetof(typeof(var), last) + sizeof((var).last))
+SimhostSmmuCfg *sh_smmu_cfg(int smmu);
+bool sh_smmu_nesting(int smmu);
+int sh_dev_smmu(int n);
+/* The iommufd device object @id of this context, else NULL */
+ShObj *sh_dev_obj(ShCtx *ctx, uint32_t id);
 int sh_dev_attach(ShDev *d, int n, uint32_t *pt_id);
 int sh_dev_detach(ShDev *d, int n);
 void sh_dev_unbind(ShDev *d, int n);
 bool sh_device_bind(ShCtx *ctx, int n, ShObj **out);
 int sh_inject_check(SimhostKind kind);
 unsigned sh_count_leaks(bool log);
+
+/* simhost-ioas.c */
+ShArea *sh_area_find(ShObj *ioas, uint64_t start, uint64_t last);
+void sh_resv_add(ShObj *ioas, uint64_t start, uint64_t last, void *owner);
+int sh_ioas_alloc(ShCtx *ctx, void *uarg);
+int sh_ioas_map(ShCtx *ctx, void *uarg);
+int sh_ioas_map_file(ShCtx *ctx, void *uarg);
+int sh_ioas_unmap(ShCtx *ctx, void *uarg);
+int sh_ioas_iova_ranges(ShCtx *ctx, void *uarg);
+int sh_ioas_option(ShCtx *ctx, void *uarg);
+int sh_ioas_change_process(ShCtx *ctx, void *uarg);
+
+/* simhost-viommu.c */
+int sh_viommu_alloc(ShCtx *ctx, void *uarg);
+int sh_vdevice_alloc(ShCtx *ctx, void *uarg);
+int sh_hwpt_invalidate(ShCtx *ctx, void *uarg);
+int sh_veventq_alloc(ShCtx *ctx, void *uarg);
+int sh_hw_queue_alloc(ShCtx *ctx, void *uarg);
+int sh_iommufd_mmap(ShCtx *ctx, void *addr, size_t len, int prot, int flags,
+                    off_t off, void **out);
+void sh_iommufd_munmap(void *addr, size_t len);
+ssize_t sh_veventq_read(ShObj *q, void *buf, size_t n);
+void sh_veventq_close(ShObj *q);
 void sh_viommu_report(ShObj *viommu, uint32_t vtype, const uint64_t *data,
                       unsigned len);
-void sh_register_veventq_fd(int fd, ShObj *q);
 
 /* simhost-smmu.c */
 int sh_translate(int n, uint64_t iova, bool write, uint8_t **host,
