@@ -225,12 +225,15 @@ static bool vsmmu_notify_reaches(VsmmuDevice *vdev, VsmmuInvScope scope,
                                  int asid, int vmid)
 {
     const SMMUTransCfg *t = &vdev->cfg.tcfg;
-    VsmmuStreamKind kind = vdev->cfg.kind;
-    bool s1 = kind == VSMMU_STREAM_S1 || kind == VSMMU_STREAM_NESTED;
+    VsmmuStreamKind kind;
+    bool s1;
 
+    /* not decoded (or gone): it may hold anything, tell it */
     if (!vdev->cfg_valid) {
         return true;
     }
+    kind = vdev->cfg.kind;
+    s1 = kind == VSMMU_STREAM_S1 || kind == VSMMU_STREAM_NESTED;
     if (vmid >= 0 && (s1 || kind == VSMMU_STREAM_S2) &&
         t->s2cfg.vmid != vmid) {
         return false;
