@@ -1009,6 +1009,17 @@ def vcmdq_region(q):
     return VCMDQ0 + q * 0x400
 
 
+def lvcmdq_up(p, q, v=0, lq=0, status=False):
+    """Global VCMDQ q allocated to VINTF v's logical queue lq, programmed
+    through the VINTF's logical pages (with status: then STATUS read)"""
+    p.w(CMDQV_CMDQ_ALLOC + 4 * q, 1 | lq << 1 | v << 15, page=1)
+    pg0 = 0x30000 + 0x20000 * v + STRIDE * lq
+    p.w(pg0 + 0x10000, queue_base(vcmdq_region(q), 6) & ~RA, 8, page=1)
+    p.w(pg0 + VCMDQ_CONFIG, 1, page=1)
+    if status:
+        p.r(pg0 + 0xc, page=1)
+
+
 def host_up(p, hyp_own=(0,)):
     """The host side: CMDQV_EN, each VINTF on (VMID 10 + v), global VCMDQ
     q = 2 v + l allocated to VINTF v's logical queue l, programmed through
@@ -1019,11 +1030,7 @@ def host_up(p, hyp_own=(0,)):
             (1 << 17 if v in hyp_own else 0), page=1)
         p.r(VINTF0 + 0x100 * v, page=1)
     for q in range(2 * HOST_VINTFS):
-        v, l = divmod(q, 2)
-        p.w(CMDQV_CMDQ_ALLOC + 4 * q, 1 | l << 1 | v << 15, page=1)
-        pg0 = 0x30000 + 0x20000 * v + STRIDE * l
-        p.w(pg0 + 0x10000, queue_base(vcmdq_region(q), 6) & ~RA, 8, page=1)
-        p.w(pg0 + VCMDQ_CONFIG, 1, page=1)
+        lvcmdq_up(p, q, *divmod(q, 2))
 
 
 def cmdqv_host_seeds():
@@ -1175,12 +1182,7 @@ def cmdqv_accel_seeds():
     p.w(VINTF0, 1, page=1)
     p.r(VINTF0 + 0x4, page=1)
     for lq in (0, 1):
-        p.w(CMDQV_CMDQ_ALLOC + 4 * lq, 1 | lq << 1, page=1)
-        pg0 = 0x30000 + STRIDE * lq
-        p.w(pg0 + 0x10000, queue_base(vcmdq_region(lq), 6) & ~RA, 8,
-            page=1)
-        p.w(pg0 + VCMDQ_CONFIG, 1, page=1)
-        p.r(pg0 + 0xc, page=1)
+        lvcmdq_up(p, lq, 0, lq, status=True)
     p.dma(0, src=IOVA, dst=IOVA + 0x1000, length=0x100)
     p.cmds([tlbi_nh_va(ASID, IOVA), sync()], queue=1)
     p.cmds([tlbi_nh_asid(ASID), sync()], queue=2)
@@ -1207,10 +1209,7 @@ def cmdqv_accel_seeds():
         p.host(u8(0) + u8(kind) + u8(0) + u8(1))
         p.w(CMDQV_CONFIG, 1, page=1)
         p.w(VINTF0, 1, page=1)
-        p.w(CMDQV_CMDQ_ALLOC, 1, page=1)
-        p.w(0x40000, queue_base(vcmdq_region(0), 6) & ~RA, 8, page=1)
-        p.w(0x30000 + VCMDQ_CONFIG, 1, page=1)
-        p.r(0x30000 + 0xc, page=1)
+        lvcmdq_up(p, 0, status=True)
         p.cmds([tlbi_nh_all(), sync()], queue=1)
         p.host_cmdqv(1)
         p.irq(9)
