@@ -855,7 +855,8 @@ static void test_accel_error_map(void)
     AccelFixture f;
     SimhostOpts o = SIMHOST_OPTS_DEFAULT;
     VsmmuCmd cmd = vsmmu_cmd_tlbi_nh_all();     /* the host refuses it */
-    uint32_t g;
+    const uint64_t sync[2] = { cpu_to_le64(CMD_SYNC), 0 };
+    uint32_t g, cons;
 
     if (!have_simhost()) {
         return;
@@ -881,7 +882,14 @@ static void test_accel_error_map(void)
     g_assert_cmpuint(qstat(f.c.qts, "x-stats-vcmdq-irqs"), ==, 2);
     g_assert_cmphex(cfg_readl(&f.c, CMDQV_VINTF0_BASE +
                               A_VINTF_LVCMDQ_ERR_MAP), ==, 3);
-    /* acknowledged through the mapped page: its bit clears */
+    /*
+     * The driver puts a CMD_SYNC in the bad command's place, then acks
+     * through the mapped page: its bit clears. Left in place, the command
+     * would run again once the host resumes the queue, and fail again.
+     */
+    cons = qtest_readl(f.c.qts, lpage0(&f.c, 0, A_VCMDQ_CONS));
+    qtest_memwrite(f.c.qts, f.c.qpa[0] +
+                   16 * (cons & ((1u << f.c.log2size) - 1)), sync, 16);
     g = qtest_readl(f.c.qts, lpage0(&f.c, 0, A_VCMDQ_GERROR));
     qtest_writel(f.c.qts, lpage0(&f.c, 0, A_VCMDQ_GERRORN), g);
     /* the simulated host sees the write when its queues are polled */
@@ -892,6 +900,19 @@ static void test_accel_error_map(void)
     }
     g_assert_cmphex(cfg_readl(&f.c, CMDQV_VINTF0_BASE +
                               A_VINTF_LVCMDQ_ERR_MAP), ==, 2);
+    /* the host resumed the queue at the CMD_SYNC: it drains, no error */
+    for (int i = 0; i < 1000 &&
+         (qtest_readl(f.c.qts, lpage0(&f.c, 0, A_VCMDQ_CONS)) &
+          ((2u << f.c.log2size) - 1)) != f.c.prod[0]; i++) {
+        simhost_vcmdq_poll(f.sh);
+        g_usleep(1000);
+    }
+    cons = qtest_readl(f.c.qts, lpage0(&f.c, 0, A_VCMDQ_CONS));
+    g_assert_cmphex(cons & ((2u << f.c.log2size) - 1), ==, f.c.prod[0]);
+    g_assert_cmphex(FIELD_EX32(cons, VCMDQ_CONS, ERR), ==, 0);
+    g_assert_cmphex(cfg_readl(&f.c, CMDQV_VINTF0_BASE +
+                              A_VINTF_LVCMDQ_ERR_MAP), ==, 2);
+    g_assert_cmpuint(qstat(f.c.qts, "x-stats-vcmdq-irqs"), ==, 2);
     accel_end(&f);
 }
 

@@ -1035,8 +1035,12 @@ static void test_cmdqv_emulated_prod_storm(void)
         }
     }
     assert_alive(&h);
-    /* reset the queue as the driver does, then a clean command */
+    /*
+     * Reset the queue as the driver does, then a clean command. Disabled
+     * once STATUS says so: until then the host may still consume.
+     */
     qtest_writel(c.qts, lp0(&c, 0, A_VCMDQ_CONFIG), 0);
+    g_assert_true(cq_poll(&c, lp0(&c, 0, A_VCMDQ_STATUS), 1, 0));
     qtest_writel(c.qts, lp0(&c, 0, A_VCMDQ_PROD), 0);
     qtest_writel(c.qts, lp0(&c, 0, A_VCMDQ_CONS), 0);
     qtest_writel(c.qts, lp0(&c, 0, A_VCMDQ_GERRORN),
